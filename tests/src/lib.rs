@@ -1,0 +1,1 @@
+//! Test tooling for Framefarm, never a dependency of the product.
