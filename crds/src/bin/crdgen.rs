@@ -3,9 +3,10 @@
 //! `crdgen` writes them into the `crds/` folder of the repository; `crdgen DIR` writes them
 //! into DIR; `crdgen --check` only reports whether the committed files are current.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::{env, fs};
+use std::{env, fs, io};
 
 use framefarm_crds::crd;
 
@@ -43,7 +44,8 @@ fn main() -> ExitCode {
             eprintln!("crdgen: failed to write {}: {error}", path.display());
             return ExitCode::FAILURE;
         } else {
-            println!("wrote {}", path.display());
+            // A closed stdout (`crdgen | head`) must not stop the remaining files being written.
+            let _ = writeln!(io::stdout(), "wrote {}", path.display());
         }
     }
     if stale {
