@@ -55,6 +55,11 @@ pub struct RenderJobSpec {
     #[x_kube(
         validation = crate::frame_rules::syntax(),
         validation = crate::frame_rules::step(),
+        validation = crate::frame_rules::range_order(),
+        validation = crate::frame_rules::range_size(
+            crate::limits::MAX_FRAMES_PER_JOB,
+            "split it, or use a RenderShot with a chunkSize",
+        ),
         validation = crate::frame_rules::immutable(),
     )]
     pub frames: String,

@@ -31,6 +31,11 @@ impl Pattern {
         self.regex.is_match(text)
     }
 
+    /// The CEL expression `<target>.findAll('<pattern>')`: every match, as a list of strings.
+    pub fn cel_matches_all(&self, target: &str) -> String {
+        format!("{target}.findAll('{}')", cel_string_body(self.source))
+    }
+
     /// The CEL expression `<target>.matches('<pattern>')`.
     pub fn cel_matches(&self, target: &str) -> String {
         format!("{target}.matches('{}')", cel_string_body(self.source))
@@ -61,6 +66,10 @@ macro_rules! patterns {
 patterns! {
     /// `1-240`, `1-240x2`, `1,5,10-20`: the frame set syntax, without semantic checks.
     FRAME_SET = r"^[0-9]{1,7}(-[0-9]{1,7}(x[0-9]{1,7})?)?(,[0-9]{1,7}(-[0-9]{1,7}(x[0-9]{1,7})?)?)*$";
+    /// A frame set that is one range, with or without a step: `1-240`, `1-240x2`.
+    FRAME_SET_SINGLE_RANGE = r"^[0-9]{1,7}-[0-9]{1,7}(x[0-9]{1,7})?$";
+    /// A number in a frame set.
+    FRAME_NUMBER = r"[0-9]+";
     /// A zero step anywhere in a frame set.
     FRAME_SET_ZERO_STEP = r"x0+(,|$)";
     /// `s3://bucket/key`: an object (no trailing slash, no empty segments).

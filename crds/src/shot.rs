@@ -48,13 +48,22 @@ use crate::validation::{Checker, FieldErrors};
     )
 )]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = crate::frame_rules::job_count())]
 pub struct RenderShotSpec {
     /// Frames to render: frame numbers, ranges and stepped ranges separated by commas, e.g.
     /// `1-240`, `1-240x2` (every other frame) or `1,5,10-20`. Frames go up to 9999999 and a
     /// shot renders at most 1000000 of them. Extending the set renders only the new frames;
     /// frames already in the output are never rendered again.
     #[schemars(length(min = 1, max = crate::limits::MAX_FRAME_SET_LENGTH))]
-    #[x_kube(validation = crate::frame_rules::syntax(), validation = crate::frame_rules::step())]
+    #[x_kube(
+        validation = crate::frame_rules::syntax(),
+        validation = crate::frame_rules::step(),
+        validation = crate::frame_rules::range_order(),
+        validation = crate::frame_rules::range_size(
+            crate::limits::MAX_FRAMES_PER_SHOT,
+            "split the work into several shots",
+        ),
+    )]
     pub frames: String,
 
     /// Frames per RenderJob (one engine process renders a whole chunk, so scene loading is
