@@ -11,8 +11,16 @@ use super::causes::{Cause, CauseKind, child, show_value};
 /// Fields every object has at its root, which CRD schemas leave out.
 const ROOT_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
-/// Adds an `unknown field` cause for every field of `value` the schema does not declare.
-pub(super) fn unknown_fields(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cause>) {
+/// Calls `visit` for every value of `value` with the schema describing it and its field path;
+/// a field the schema does not declare is visited with no schema. Does not descend below
+/// `x-kubernetes-preserve-unknown-fields`.
+fn walk(
+    schema: &Value,
+    value: &Value,
+    path: &str,
+    visit: &mut dyn FnMut(Option<&Value>, &Value, &str),
+) {
+    visit(Some(schema), value, path);
     if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
         return;
     }
@@ -27,23 +35,17 @@ pub(super) fn unknown_fields(schema: &Value, value: &Value, path: &str, causes: 
                     properties.and_then(|properties| properties.get(name)),
                     additional,
                 ) {
-                    (Some(property), _) => {
-                        unknown_fields(property, field, &child(path, name), causes);
-                    }
-                    (None, Some(values)) => {
-                        unknown_fields(values, field, &format!("{path}[{name}]"), causes);
-                    }
+                    (Some(property), _) => walk(property, field, &child(path, name), visit),
+                    (None, Some(values)) => walk(values, field, &format!("{path}[{name}]"), visit),
                     (None, None) if path.is_empty() && ROOT_FIELDS.contains(&name.as_str()) => {}
-                    (None, None) => {
-                        causes.push(Cause::new(child(path, name), CauseKind::UnknownField, ""));
-                    }
+                    (None, None) => visit(None, field, &child(path, name)),
                 }
             }
         }
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for (index, item) in items.iter().enumerate() {
-                    unknown_fields(item_schema, item, &format!("{path}[{index}]"), causes);
+                    walk(item_schema, item, &format!("{path}[{index}]"), visit);
                 }
             }
         }
@@ -51,69 +53,63 @@ pub(super) fn unknown_fields(schema: &Value, value: &Value, path: &str, causes: 
     }
 }
 
+/// Adds an `unknown field` cause for every field of `value` the schema does not declare.
+pub(super) fn unknown_fields(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cause>) {
+    walk(schema, value, path, &mut |node_schema, _, node_path| {
+        if node_schema.is_none() {
+            causes.push(Cause::new(node_path, CauseKind::UnknownField, ""));
+        }
+    });
+}
+
 /// Adds a duplicate cause for repeated items of `set` lists and repeated keys of `map` lists.
 pub(super) fn list_invariants(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cause>) {
-    match value {
-        Value::Object(fields) => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            let additional = schema
-                .get("additionalProperties")
-                .filter(|schema| schema.is_object());
-            for (name, field) in fields {
-                if let Some(property) = properties.and_then(|properties| properties.get(name)) {
-                    list_invariants(property, field, &child(path, name), causes);
-                } else if let Some(values) = additional {
-                    list_invariants(values, field, &format!("{path}[{name}]"), causes);
-                }
-            }
+    walk(schema, value, path, &mut |node_schema, node, node_path| {
+        if let (Some(node_schema), Value::Array(items)) = (node_schema, node) {
+            duplicate_items(node_schema, items, node_path, causes);
         }
-        Value::Array(items) => {
-            let list_type = schema.get("x-kubernetes-list-type").and_then(Value::as_str);
-            let map_keys: Vec<&str> = schema
-                .get("x-kubernetes-list-map-keys")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            let mut seen = BTreeSet::new();
-            for (index, item) in items.iter().enumerate() {
-                let identity = match list_type {
-                    Some("set") => Some(item.to_string()),
-                    Some("map") => {
-                        let key: serde_json::Map<String, Value> = map_keys
-                            .iter()
-                            .map(|key| {
-                                (
-                                    (*key).to_owned(),
-                                    item.get(*key).cloned().unwrap_or(Value::Null),
-                                )
-                            })
-                            .collect();
-                        Some(Value::Object(key).to_string())
-                    }
-                    _ => None,
-                };
-                if let Some(identity) = identity
-                    && !seen.insert(identity.clone())
-                {
-                    let shown = if list_type == Some("set") {
-                        show_value(item)
-                    } else {
-                        identity
-                    };
-                    causes.push(Cause::new(
-                        format!("{path}[{index}]"),
-                        CauseKind::Duplicate,
-                        shown,
-                    ));
-                }
-                if let Some(item_schema) = schema.get("items") {
-                    list_invariants(item_schema, item, &format!("{path}[{index}]"), causes);
-                }
+    });
+}
+
+fn duplicate_items(schema: &Value, items: &[Value], path: &str, causes: &mut Vec<Cause>) {
+    let list_type = schema.get("x-kubernetes-list-type").and_then(Value::as_str);
+    let map_keys: Vec<&str> = schema
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (index, item) in items.iter().enumerate() {
+        let identity = match list_type {
+            Some("set") => item.to_string(),
+            Some("map") => {
+                let key: serde_json::Map<String, Value> = map_keys
+                    .iter()
+                    .map(|key| {
+                        (
+                            (*key).to_owned(),
+                            item.get(*key).cloned().unwrap_or(Value::Null),
+                        )
+                    })
+                    .collect();
+                Value::Object(key).to_string()
             }
+            _ => return,
+        };
+        if !seen.insert(identity.clone()) {
+            let shown = if list_type == Some("set") {
+                show_value(item)
+            } else {
+                identity
+            };
+            causes.push(Cause::new(
+                format!("{path}[{index}]"),
+                CauseKind::Duplicate,
+                shown,
+            ));
         }
-        _ => {}
     }
 }
 
