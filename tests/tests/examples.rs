@@ -98,3 +98,23 @@ fn admission_fills_in_the_documented_defaults() {
     assert!(typed.spec.render.suspend);
     assert_eq!(typed.spec.chunk_size, 20);
 }
+
+#[test]
+fn a_render_job_keeps_its_frames_once_created() {
+    let catalog = catalog();
+    let job = Manifest::load(&repo_root().join("examples/renderjob-standalone.yaml")).unwrap();
+    let old = catalog.admit(&job.documents[0]).unwrap();
+
+    let mut relabelled = old.clone();
+    relabelled["metadata"]["labels"] = serde_json::json!({"team": "lighting"});
+    assert!(catalog.admit_update(&relabelled, Some(&old)).is_ok());
+
+    let mut moved = old.clone();
+    moved["spec"]["frames"] = "101-120".into();
+    let rejection = catalog.admit_update(&moved, Some(&old)).unwrap_err();
+    assert!(rejection.names("spec.frames"), "{rejection}");
+    assert!(
+        rejection.to_string().contains("cannot change"),
+        "{rejection}"
+    );
+}
