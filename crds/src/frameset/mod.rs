@@ -206,7 +206,8 @@ impl FrameSet {
     }
 
     /// The canonical string, cut at a run boundary so it is at most `max_len` bytes, with a
-    /// note saying how many frames were left out. For status fields that must stay small.
+    /// note saying how many frames were left out (only the note, when not even one run fits).
+    /// For status fields that must stay small.
     pub fn to_bounded_string(&self, max_len: usize) -> String {
         let full = self.to_string();
         if full.len() <= max_len {
@@ -229,7 +230,7 @@ impl FrameSet {
             shown_frames += run.len();
         }
         shown.push_str(&truncation_note(self.len() - shown_frames));
-        shown
+        shown.trim_start().to_owned()
     }
 }
 

@@ -200,6 +200,7 @@ fn bounded_strings_cut_at_a_run_and_say_what_is_missing() {
     assert!(text.len() <= 200, "{} bytes", text.len());
     assert!(text.ends_with("more frames"), "{text}");
     assert_eq!(set("1-10").to_bounded_string(200), "1-10");
+    assert_eq!(set("1,3,4,8").to_bounded_string(2), "…and 4 more frames");
 }
 
 #[test]
