@@ -213,11 +213,12 @@ impl FrameSet {
         if full.len() <= max_len {
             return full;
         }
+        let total = self.len();
         let mut shown = String::new();
         let mut shown_frames = 0;
         for run in &self.runs {
             let piece = run.to_string();
-            let hidden = self.len() - shown_frames - run.len();
+            let hidden = total - shown_frames - run.len();
             let note = truncation_note(hidden);
             let separator = usize::from(!shown.is_empty());
             if shown.len() + separator + piece.len() + note.len() > max_len {
@@ -229,7 +230,7 @@ impl FrameSet {
             shown.push_str(&piece);
             shown_frames += run.len();
         }
-        shown.push_str(&truncation_note(self.len() - shown_frames));
+        shown.push_str(&truncation_note(total - shown_frames));
         shown.trim_start().to_owned()
     }
 }
