@@ -34,6 +34,7 @@ struct ServedKind {
     kind: String,
     schema: Value,
     validator: jsonschema::Validator,
+    rules: kube_cel::CompiledSchema,
 }
 
 /// Why a catalog could not be built.
@@ -160,6 +161,7 @@ impl Catalog {
                     group: crd.spec.group.clone(),
                     version: version.name.clone(),
                     kind: crd.spec.names.kind.clone(),
+                    rules: kube_cel::compile_schema(&schema),
                     schema,
                     validator,
                 });
@@ -203,10 +205,9 @@ impl Catalog {
         // Like the apiserver, skip CEL when a value has the wrong type: rules would only
         // report that again, less clearly.
         if !type_errors {
-            let old = old.map(|old| kube_cel::apply_defaults(&served.schema, old));
-            if let Err(errors) =
-                kube_cel::Validator::new().validate(&served.schema, &defaulted, old.as_ref())
-            {
+            // Defaults the old object itself, as it did the new one.
+            let cel = kube_cel::Validator::new().validate_compiled(&served.rules, &defaulted, old);
+            if let Err(errors) = cel {
                 causes.extend(
                     errors
                         .iter()
