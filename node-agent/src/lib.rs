@@ -1,3 +1,7 @@
-//! The Framefarm node-agent library: the parts of the agent that the binary and its tests share.
+//! The Framefarm node-agent: renders the frames of one RenderJob with one engine process,
+//! uploads every frame and its thumbnail as soon as it is saved, and reports frame by frame.
+//! Usable in a pod (`run`) and on a workstation (`render`).
 
+pub mod cache;
+pub mod storage;
 pub mod thumbnail;
