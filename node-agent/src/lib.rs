@@ -3,5 +3,6 @@
 //! Usable in a pod (`run`) and on a workstation (`render`).
 
 pub mod cache;
+pub mod engine;
 pub mod storage;
 pub mod thumbnail;
