@@ -29,6 +29,14 @@ impl fmt::Display for FieldError {
 pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
+    /// One invalid field.
+    pub fn single(field: impl Into<String>, message: impl fmt::Display) -> Self {
+        Self(vec![FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        }])
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &FieldError> {
         self.0.iter()
     }

@@ -3,6 +3,14 @@
 //! Usable in a pod (`run`) and on a workstation (`render`).
 
 pub mod cache;
+pub mod cli;
+pub mod delivery;
+pub mod destination;
 pub mod engine;
+pub mod order;
+pub mod outcome;
+pub mod render;
+pub mod report;
+pub mod scene;
 pub mod storage;
 pub mod thumbnail;

@@ -1,21 +1,119 @@
-//! The Framefarm node-agent binary. This build carries the command line only: fetching scenes,
-//! running engines and uploading frames are added on top of the API types in `framefarm-crds`.
+//! The node-agent binary: parses the command line, wires SIGTERM and Ctrl-C to a graceful
+//! stop, runs the command and turns its outcome into an exit code.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// Framefarm node-agent: renders the frames of one RenderJob, uploads each frame and its
-/// thumbnail as soon as it is saved, and reports progress on the RenderJob.
-#[derive(Debug, Parser)]
-#[command(name = "node-agent", version)]
-struct Cli {}
+use framefarm_node_agent::cli::{self, Cli, Command};
+use framefarm_node_agent::outcome::AgentError;
+use framefarm_node_agent::render::Summary;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
 
 fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    eprintln!(
-        "node-agent {}: this build cannot render yet, so there is nothing to run",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::from(2)
+    let cli = Cli::parse();
+    // On a terminal the progress bar tells the story; logs would tear it.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let default_level = if terminal { "warn" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(terminal)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FRAMEFARM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .init();
+    match cli.command {
+        Command::Thumbnail(args) => match cli::thumbnail(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("node-agent: {message}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Fetch(args) => fetch(args),
+        Command::Render(args) => run_until_done(|stop| cli::render(args, stop)),
+        Command::Run(args) => run_until_done(|stop| cli::run(args, stop)),
+    }
+}
+
+/// Runs `fetch` and prints where the object is and how many bytes were downloaded.
+fn fetch(args: cli::FetchArgs) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(cli::fetch(args)) {
+        Ok((path, downloaded)) => {
+            println!("{}", path.display());
+            eprintln!("node-agent: downloaded {downloaded} bytes");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            let kind = error.kind();
+            eprintln!("node-agent: {} ({}): {error}", kind.reason(), kind.code());
+            ExitCode::from(kind.code())
+        }
+    }
+}
+
+/// Runs a render command on a runtime, with SIGTERM and Ctrl-C turned into a graceful stop.
+fn run_until_done<F, Fut>(command: F) -> ExitCode
+where
+    F: FnOnce(watch::Receiver<bool>) -> Fut,
+    Fut: Future<Output = Result<Summary, AgentError>>,
+{
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    runtime.block_on(async move {
+        let (stop_tx, stop) = watch::channel(false);
+        tokio::spawn(async move {
+            // SIGTERM is how Kubernetes asks a pod to stop; Ctrl-C is the same on a desk.
+            let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            tracing::warn!("asked to stop: ending the engine and uploading the frames it saved");
+            let _ = stop_tx.send(true);
+        });
+        match command(stop).await {
+            Ok(summary) => {
+                let skipped = if summary.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", skipped {} already rendered ({})",
+                        summary.skipped.len(),
+                        summary.skipped
+                    )
+                };
+                eprintln!(
+                    "node-agent: rendered {} frame(s){skipped}, downloaded {} bytes",
+                    summary.rendered.len(),
+                    summary.downloaded
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                let kind = error.kind();
+                eprintln!("node-agent: {} ({}): {error}", kind.reason(), kind.code());
+                ExitCode::from(kind.code())
+            }
+        }
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("node-agent: failed to start the async runtime: {error}");
+            ExitCode::FAILURE
+        })
 }

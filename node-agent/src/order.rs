@@ -1,0 +1,195 @@
+//! The work order: what the agent is asked to render, read from a RenderJob (in a pod) or
+//! from a RenderShot or RenderJob manifest (on a workstation), validated once and resolved
+//! into storage locations and object keys. Everything after this step uses only the order.
+
+use std::path::{Path, PathBuf};
+
+use framefarm_crds::output::OutputNaming;
+use framefarm_crds::scene::Asset;
+use framefarm_crds::storage::S3Uri;
+use framefarm_crds::{FieldErrors, FrameSet, RenderJob, RenderSettings, RenderShot};
+use serde_json::Value;
+use thiserror::Error;
+
+/// Why the agent cannot work on what it was given.
+#[derive(Debug, Error)]
+pub enum OrderError {
+    #[error("failed to read the manifest {path}: {source}")]
+    ReadManifest {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to parse the manifest {path}: {detail}")]
+    ParseManifest { path: PathBuf, detail: String },
+    #[error(
+        "the manifest {path} holds no RenderShot or RenderJob (apiVersion framefarm.io/v1alpha1); \
+         give the file of the shot to render"
+    )]
+    NothingToRender { path: PathBuf },
+    #[error("{kind} '{name}' is invalid: {errors}")]
+    Invalid {
+        kind: &'static str,
+        name: String,
+        errors: FieldErrors,
+    },
+}
+
+/// A validated render request.
+#[derive(Clone, Debug)]
+pub struct WorkOrder {
+    /// `RenderJob` or `RenderShot`.
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub frames: FrameSet,
+    pub settings: RenderSettings,
+    pub scene: S3Uri,
+    pub assets: Vec<Asset>,
+    /// Bucket and key prefix outputs go under; the prefix is empty or ends in `/`.
+    pub output_bucket: String,
+    pub output_prefix: String,
+    pub naming: OutputNaming,
+}
+
+impl WorkOrder {
+    /// The order for a RenderJob read from the API.
+    pub fn from_job(job: &RenderJob) -> Result<Self, OrderError> {
+        let name = job.metadata.name.clone().unwrap_or_default();
+        let invalid = |errors| OrderError::Invalid {
+            kind: "RenderJob",
+            name: name.clone(),
+            errors,
+        };
+        job.spec.validate().map_err(invalid)?;
+        Self::resolve(
+            "RenderJob",
+            name.clone(),
+            job.metadata.namespace.clone(),
+            &job.spec.frames,
+            &job.spec.render,
+        )
+        .map_err(invalid)
+    }
+
+    /// The order for the first RenderShot or RenderJob in a manifest file.
+    pub fn from_manifest(path: &Path) -> Result<Self, OrderError> {
+        let text = std::fs::read_to_string(path).map_err(|source| OrderError::ReadManifest {
+            path: path.to_owned(),
+            source,
+        })?;
+        let parse_failed = |detail: String| OrderError::ParseManifest {
+            path: path.to_owned(),
+            detail,
+        };
+        let documents = serde_saphyr::from_multiple::<Value>(&text)
+            .map_err(|error| parse_failed(error.to_string()))?;
+        for document in documents {
+            let group_version = document.get("apiVersion").and_then(Value::as_str);
+            if group_version != Some("framefarm.io/v1alpha1") {
+                continue;
+            }
+            match document.get("kind").and_then(Value::as_str) {
+                Some("RenderJob") => {
+                    let job: RenderJob = serde_json::from_value(document)
+                        .map_err(|error| parse_failed(format!("RenderJob: {error}")))?;
+                    return Self::from_job(&job);
+                }
+                Some("RenderShot") => {
+                    let shot: RenderShot = serde_json::from_value(document)
+                        .map_err(|error| parse_failed(format!("RenderShot: {error}")))?;
+                    let name = shot.metadata.name.clone().unwrap_or_default();
+                    let invalid = |errors| OrderError::Invalid {
+                        kind: "RenderShot",
+                        name: name.clone(),
+                        errors,
+                    };
+                    shot.spec.validate().map_err(invalid)?;
+                    return Self::resolve(
+                        "RenderShot",
+                        name.clone(),
+                        shot.metadata.namespace.clone(),
+                        &shot.spec.frames,
+                        &shot.spec.render,
+                    )
+                    .map_err(invalid);
+                }
+                _ => continue,
+            }
+        }
+        Err(OrderError::NothingToRender {
+            path: path.to_owned(),
+        })
+    }
+
+    /// Parses what `validate` has already accepted; a failure here is reported the same way.
+    fn resolve(
+        kind: &'static str,
+        name: String,
+        namespace: Option<String>,
+        frames: &str,
+        settings: &RenderSettings,
+    ) -> Result<Self, FieldErrors> {
+        let field_error =
+            |field: &str, message: String| FieldErrors::single(format!("spec.{field}"), message);
+        let frames =
+            FrameSet::parse(frames).map_err(|error| field_error("frames", error.to_string()))?;
+        let scene = settings
+            .scene
+            .location()
+            .map_err(|error| field_error("scene.uri", error.to_string()))?;
+        let assets = settings
+            .scene
+            .resolve_assets(&scene)
+            .ok_or_else(|| field_error("scene.assets", "an asset path is invalid".into()))?;
+        let output = settings
+            .output
+            .location()
+            .map_err(|error| field_error("output.uri", error.to_string()))?;
+        let naming = OutputNaming::parse(&settings.output.naming)
+            .map_err(|error| field_error("output.naming", error.to_string()))?;
+        Ok(Self {
+            kind,
+            name,
+            namespace,
+            frames,
+            settings: settings.clone(),
+            scene,
+            assets,
+            output_bucket: output.bucket().to_owned(),
+            output_prefix: output.key().to_owned(),
+            naming,
+        })
+    }
+
+    /// Writes outputs straight into a local folder instead of under the output prefix.
+    pub fn write_to_folder_root(&mut self) {
+        self.output_prefix.clear();
+    }
+
+    /// The object key of `frame`'s file with `extension`.
+    pub fn frame_key(&self, frame: u64, extension: &str) -> String {
+        format!(
+            "{}{}",
+            self.output_prefix,
+            self.naming.file_name(frame, extension)
+        )
+    }
+
+    /// The object key of `frame`'s thumbnail.
+    pub fn thumbnail_key(&self, frame: u64, extension: &str) -> String {
+        format!(
+            "{}thumbs/{}",
+            self.output_prefix,
+            self.naming.file_name(frame, extension)
+        )
+    }
+
+    /// The object key of the engine log of one attempt.
+    pub fn log_key(&self, attempt: u32) -> String {
+        format!(
+            "{}logs/{}-attempt-{attempt}.log",
+            self.output_prefix, self.name
+        )
+    }
+}
