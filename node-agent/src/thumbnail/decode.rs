@@ -1,26 +1,23 @@
-//! Decoding a frame file into pixels in its own sample type (8-bit, 16-bit or 32-bit float),
-//! and finding out whether any pixel is transparent. No conversion happens here: converting a
+//! Decoding a frame file into pixels: PNG and JPEG with the `image` crate in their own sample
+//! type (8-bit or 16-bit), OpenEXR with `exr_decode` straight to 8-bit display values; and
+//! finding out whether any pixel is transparent. No other conversion happens here: converting a
 //! whole 4K frame costs more than decoding it, so that waits until the frame is small.
-//!
-//! The decoders are the `image` crate's. Its OpenEXR decoder reads the first layer with
-//! channels named exactly R, G and B (and A), so Blender's multilayer EXR files, whose channels
-//! are named like `ViewLayer.Combined.R`, fail to decode.
 
 use std::io::Cursor;
 use std::thread;
 
 use fast_image_resize::PixelType;
 use image::codecs::jpeg::JpegDecoder;
-use image::codecs::openexr::OpenExrDecoder;
 use image::codecs::png::PngDecoder;
 use image::{ColorType, ImageDecoder, ImageFormat, ImageResult};
 
 use super::ThumbnailError;
+use super::exr_decode::decode_exr;
 use super::pixels::{PixelBytes, PixelLayout, band_count, join_band, rows_per_band, to_usize};
 
 /// Frames needing more memory than this are refused rather than risking the agent's memory
 /// limit; a 16K x 16K RGBA float frame just fits.
-const MAX_FRAME_BYTES: u64 = 4 << 30;
+pub(super) const MAX_FRAME_BYTES: u64 = 4 << 30;
 
 /// Pixels of a frame, or of its thumbnail, in native-endian samples with row after row.
 #[derive(Debug)]
@@ -29,8 +26,9 @@ pub(super) struct Frame {
     pub width: u32,
     pub height: u32,
     pub pixel_type: PixelType,
-    /// Colour is already multiplied by alpha, as OpenEXR stores it; PNG and JPEG store it
-    /// unmultiplied.
+    /// Colour is already multiplied by alpha, as OpenEXR stores it: for the 8-bit frames that
+    /// OpenEXR decodes to, each colour sample is the sRGB encoding of the linear premultiplied
+    /// value. PNG and JPEG store colour unmultiplied.
     pub premultiplied: bool,
     /// Some pixel's alpha, rounded to 8 bits, is below 255.
     pub has_alpha: bool,
@@ -41,9 +39,9 @@ pub(super) struct Frame {
 pub(super) fn decode_frame(name: &str, bytes: &[u8]) -> Result<Frame, ThumbnailError> {
     let reader = Cursor::new(bytes);
     match detect_format(name, bytes)? {
-        FrameFormat::Png => read_frame(name, PngDecoder::new(reader), false),
-        FrameFormat::Jpeg => read_frame(name, JpegDecoder::new(reader), false),
-        FrameFormat::OpenExr => read_frame(name, OpenExrDecoder::new(reader), true),
+        FrameFormat::Png => read_frame(name, PngDecoder::new(reader)),
+        FrameFormat::Jpeg => read_frame(name, JpegDecoder::new(reader)),
+        FrameFormat::OpenExr => decode_exr(name, bytes),
     }
 }
 
@@ -73,7 +71,6 @@ fn detect_format(name: &str, bytes: &[u8]) -> Result<FrameFormat, ThumbnailError
 fn read_frame(
     name: &str,
     decoder: ImageResult<impl ImageDecoder>,
-    premultiplied: bool,
 ) -> Result<Frame, ThumbnailError> {
     let decode_error = |source| ThumbnailError::Decode {
         name: name.to_owned(),
@@ -106,7 +103,7 @@ fn read_frame(
         width,
         height,
         pixel_type,
-        premultiplied,
+        premultiplied: false,
         has_alpha,
     })
 }
@@ -121,8 +118,6 @@ fn pixel_type_of(color: ColorType) -> Option<PixelType> {
         ColorType::La16 => PixelType::U16x2,
         ColorType::Rgb16 => PixelType::U16x3,
         ColorType::Rgba16 => PixelType::U16x4,
-        ColorType::Rgb32F => PixelType::F32x3,
-        ColorType::Rgba32F => PixelType::F32x4,
         _ => return None,
     })
 }
@@ -137,15 +132,12 @@ fn any_transparent(bytes: &[u8], width: u32, pixel_type: PixelType) -> bool {
     let row_bytes = to_usize(width) * pixel_size;
     let rows = bytes.len() / row_bytes.max(1);
     let band_bytes = rows_per_band(rows, band_count(bytes.len() / pixel_size)) * row_bytes;
-    // 65407 and 254.5 / 255 are where alpha starts rounding to 254 in 8 bits.
+    // 65407 is where 16-bit alpha starts rounding to 254 in 8 bits.
     let sample_size = pixel_type.sample_size();
     let band_is_transparent = |band: &[u8]| match sample_size {
         1 => any_alpha_below(band, pixel_size, sample_size, 255, |alpha| alpha[0]),
-        2 => any_alpha_below(band, pixel_size, sample_size, 65407, |alpha| {
+        _ => any_alpha_below(band, pixel_size, sample_size, 65407, |alpha| {
             u16::from_ne_bytes([alpha[0], alpha[1]])
-        }),
-        _ => any_alpha_below(band, pixel_size, sample_size, 254.5 / 255.0, |alpha| {
-            f32::from_ne_bytes([alpha[0], alpha[1], alpha[2], alpha[3]])
         }),
     };
     thread::scope(|scope| {

@@ -1,18 +1,14 @@
 //! Turning a scaled frame into 8-bit sRGB samples an encoder can take: 16-bit samples are
-//! rounded to 8 bits, and OpenEXR's linear float samples are tone mapped. It runs on the small,
-//! scaled image only, so it favours clarity over speed.
-//!
-//! Tone mapping is "clamp, then the sRGB transfer function" with no exposure change: the same as
-//! Blender's "Standard" view transform and what vipsthumbnail and ImageMagick do with OpenEXR, so
-//! 0.0 is black, 1.0 is white and brighter values clip to white. A curve such as Reinhard's would
-//! keep highlight detail, but it darkens mid-tones, so an EXR shot's thumbnails would not match
-//! the same shot rendered to PNG.
+//! rounded to 8 bits, and the premultiplied colour of OpenEXR frames (already tone mapped, see
+//! `tone_map`) is divided by alpha where the thumbnail keeps alpha. It runs on the small, scaled
+//! image only, so it favours clarity over speed.
 
 use image::ExtendedColorType;
 
 use super::ThumbnailFileFormat;
 use super::decode::Frame;
 use super::pixels::PixelLayout;
+use super::tone_map::{linear_to_srgb8, srgb8_to_linear};
 
 /// 8-bit samples ready to encode.
 #[derive(Debug)]
@@ -32,21 +28,15 @@ pub(super) fn to_display_pixels(frame: &Frame, format: ThumbnailFileFormat) -> D
     let channels = pixel_type.channels();
     let keep_alpha = format == ThumbnailFileFormat::Png && pixel_type.has_alpha_channel();
     let bytes = frame.pixels.as_slice();
-    let pixels: Vec<[u8; 4]> = match pixel_type.sample_size() {
-        1 => integer_pixels(bytes, channels, keep_alpha, |v| v),
-        2 => {
+    let pixels: Vec<[u8; 4]> = match (pixel_type.sample_size(), frame.premultiplied) {
+        (1, true) => premultiplied_pixels(bytes, channels, keep_alpha),
+        (1, false) => integer_pixels(bytes, channels, keep_alpha, |v| v),
+        _ => {
             let samples: Vec<u16> = bytes
                 .chunks_exact(2)
                 .map(|sample| u16::from_ne_bytes([sample[0], sample[1]]))
                 .collect();
             integer_pixels(&samples, channels, keep_alpha, u16_to_u8)
-        }
-        _ => {
-            let samples: Vec<f32> = bytes
-                .chunks_exact(4)
-                .map(|s| f32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
-                .collect();
-            float_pixels(&samples, channels, frame.premultiplied, keep_alpha)
         }
     };
     let (out_channels, color) = match (channels < 3, keep_alpha) {
@@ -100,30 +90,30 @@ fn integer_pixels<T: Copy>(
         .collect()
 }
 
-/// Pixels of linear float samples, tone mapped; see the module comment.
-fn float_pixels(
-    samples: &[f32],
-    channels: usize,
-    premultiplied: bool,
-    keep_alpha: bool,
-) -> Vec<[u8; 4]> {
+/// Pixels of sRGB-encoded premultiplied colour, gray spread to RGB. Without `keep_alpha` the
+/// colour is the pixel over black already; with it, colour is divided by alpha in linear light,
+/// where it was multiplied.
+fn premultiplied_pixels(samples: &[u8], channels: usize, keep_alpha: bool) -> Vec<[u8; 4]> {
     samples
         .chunks_exact(channels)
         .map(|pixel| {
-            let a = if channels == 4 {
-                pixel[3].clamp(0.0, 1.0)
-            } else {
-                1.0
+            let colour = match channels {
+                1 | 2 => [pixel[0]; 3],
+                _ => [pixel[0], pixel[1], pixel[2]],
             };
-            let scale = match (premultiplied, keep_alpha) {
-                // A fully transparent pixel's colour is invisible in a PNG; leave it as it is.
-                (true, true) if a > 0.0 => 1.0 / a,
-                (false, false) => a,
-                _ => 1.0,
+            let a = match channels {
+                2 | 4 => pixel[channels - 1],
+                _ => 255,
             };
-            let [r, g, b] = [0, 1, 2].map(|c| linear_to_srgb8(pixel[c] * scale));
-            let alpha = if keep_alpha { unit_to_u8(a) } else { 255 };
-            [r, g, b, alpha]
+            let [r, g, b] = match (keep_alpha, a) {
+                // Opaque pixels need no division; fully transparent ones are black and invisible.
+                (false, _) | (true, 0 | 255) => colour,
+                (true, _) => {
+                    let alpha = f32::from(a) / 255.0;
+                    colour.map(|c| linear_to_srgb8(srgb8_to_linear(c) / alpha))
+                }
+            };
+            [r, g, b, if keep_alpha { a } else { 255 }]
         })
         .collect()
 }
@@ -139,21 +129,4 @@ fn over_black(value: u8, alpha: u8) -> u8 {
     let product = (u16::from(value) * u16::from(alpha) + 127) / 255;
     // At most 255 because both factors are.
     u8::try_from(product).unwrap_or(u8::MAX)
-}
-
-/// Clamps a linear value to [0, 1] and applies the sRGB transfer function.
-pub(super) fn linear_to_srgb8(linear: f32) -> u8 {
-    let linear = linear.clamp(0.0, 1.0);
-    let encoded = if linear <= 0.003_130_8 {
-        linear * 12.92
-    } else {
-        1.055 * linear.powf(1.0 / 2.4) - 0.055
-    };
-    unit_to_u8(encoded)
-}
-
-/// Maps [0, 1] to 0..=255, rounding; NaN becomes 0.
-fn unit_to_u8(value: f32) -> u8 {
-    // `as` saturates and sends NaN to 0, which is the behaviour wanted here.
-    (value.clamp(0.0, 1.0) * 255.0).round() as u8
 }

@@ -2,18 +2,24 @@
 //! given width and encodes it as JPEG or PNG. It does not upload anything or pick file names.
 //!
 //! It runs on every frame beside a busy renderer, so it is built for speed: full-resolution
-//! pixels are touched as few times as possible and in the frame's own sample type (the frame is
-//! scaled first, in 8-bit, 16-bit or linear float with SIMD, and only the small result is
-//! converted to 8-bit display values), and the passes over the whole frame other than decoding
-//! run in bands of rows on a few threads (see `pixels`).
+//! pixels are touched as few times as possible. PNG and JPEG frames are scaled in their own
+//! sample type (8-bit or 16-bit, with SIMD) and only the small result is converted to 8-bit;
+//! OpenEXR frames are tone mapped to 8-bit block by block while they are decompressed on a few
+//! threads (see `exr_decode`), since a float frame is four times the memory to fill and scale.
+//! The other passes over the whole frame run in bands of rows on a few threads (see `pixels`).
 
 mod decode;
 mod display;
 mod encode;
+mod exr_channels;
+mod exr_decode;
 mod pixels;
 mod scale;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_exr;
+mod tone_map;
 
 use std::path::{Path, PathBuf};
 
@@ -79,6 +85,17 @@ pub enum ThumbnailError {
         #[source]
         source: image::ImageError,
     },
+    #[error("failed to decode the OpenEXR frame {name}")]
+    DecodeExr {
+        name: String,
+        #[source]
+        source: exr::error::Error,
+    },
+    #[error(
+        "failed to find colour channels in the OpenEXR frame {name}: it needs R, G, B (and A) or Y, \
+         plain or under a prefix such as ViewLayer.Combined., and has {channels}"
+    )]
+    ExrChannels { name: String, channels: String },
     #[error("failed to thumbnail {name}: its pixel layout {color:?} is not supported")]
     UnsupportedPixels {
         name: String,

@@ -6,15 +6,14 @@ use std::path::Path;
 
 use framefarm_crds::output::ThumbnailFormat;
 use image::{
-    DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Luma, Rgb, RgbImage, Rgba,
-    Rgba32FImage, RgbaImage,
+    DynamicImage, GenericImageView, ImageBuffer, ImageFormat, Luma, Rgb, RgbImage, Rgba, RgbaImage,
 };
 
-use super::display::linear_to_srgb8;
 use super::scale::thumbnail_size;
+use super::tone_map::linear_to_srgb8;
 use super::*;
 
-fn encode(image: impl Into<DynamicImage>, format: ImageFormat) -> Vec<u8> {
+pub(super) fn encode(image: impl Into<DynamicImage>, format: ImageFormat) -> Vec<u8> {
     let mut bytes = Vec::new();
     image
         .into()
@@ -23,12 +22,17 @@ fn encode(image: impl Into<DynamicImage>, format: ImageFormat) -> Vec<u8> {
     bytes
 }
 
-fn thumbnail(name: &str, bytes: &[u8], width: u32, format: ThumbnailFormat) -> Thumbnail {
+pub(super) fn thumbnail(
+    name: &str,
+    bytes: &[u8],
+    width: u32,
+    format: ThumbnailFormat,
+) -> Thumbnail {
     make_thumbnail_from_bytes(name, bytes, width, format).unwrap()
 }
 
 /// Decodes a thumbnail, checking that its bytes are the format and size it claims.
-fn decode(thumbnail: &Thumbnail) -> DynamicImage {
+pub(super) fn decode(thumbnail: &Thumbnail) -> DynamicImage {
     let expected = match thumbnail.format {
         ThumbnailFileFormat::Png => ImageFormat::Png,
         ThumbnailFileFormat::Jpeg => ImageFormat::Jpeg,
@@ -39,7 +43,7 @@ fn decode(thumbnail: &Thumbnail) -> DynamicImage {
     image
 }
 
-fn assert_near(actual: [u8; 4], expected: [u8; 4], tolerance: u8) {
+pub(super) fn assert_near(actual: [u8; 4], expected: [u8; 4], tolerance: u8) {
     let close = actual
         .iter()
         .zip(expected)
@@ -50,7 +54,7 @@ fn assert_near(actual: [u8; 4], expected: [u8; 4], tolerance: u8) {
     );
 }
 
-fn pixel(image: &DynamicImage, x: u32, y: u32) -> [u8; 4] {
+pub(super) fn pixel(image: &DynamicImage, x: u32, y: u32) -> [u8; 4] {
     image.get_pixel(x, y).0
 }
 
@@ -220,66 +224,6 @@ fn jpeg_frame_gets_a_jpeg_thumbnail() {
     let thumb = thumbnail("frame.jpg", &bytes, 100, ThumbnailFormat::Auto);
     assert_eq!(thumb.format, ThumbnailFileFormat::Jpeg);
     assert_near(pixel(&decode(&thumb), 50, 25), [30, 160, 90, 255], 6);
-}
-
-/// Four bands of linear values, 32 pixels wide: black, 18% grey, white and far too bright.
-fn exr_bands(alpha: f32) -> Rgba32FImage {
-    const BANDS: [f32; 4] = [0.0, 0.18, 1.0, 1000.0];
-    Rgba32FImage::from_fn(128, 32, |x, _| {
-        let value = BANDS[(x / 32) as usize] * alpha;
-        Rgba([value, value, value, alpha])
-    })
-}
-
-#[test]
-fn exr_is_tone_mapped_to_srgb_and_clipped() {
-    let bytes = encode(exr_bands(1.0), ImageFormat::OpenExr);
-    let thumb = thumbnail("frame.exr", &bytes, 64, ThumbnailFormat::Png);
-    assert!(!thumb.has_alpha);
-    let image = decode(&thumb);
-    assert_eq!((thumb.width, thumb.height), (64, 16));
-    // sRGB puts 18% grey near the middle (118), where a linear mapping would give 46.
-    for (x, value) in [(8, 0), (24, 118), (40, 255), (56, 255)] {
-        assert_near(pixel(&image, x, 8), [value, value, value, 255], 1);
-    }
-}
-
-#[test]
-fn opaque_exr_gets_a_jpeg_thumbnail() {
-    let bands = DynamicImage::from(exr_bands(1.0)).to_rgb32f();
-    let thumb = thumbnail(
-        "frame.exr",
-        &encode(bands, ImageFormat::OpenExr),
-        64,
-        ThumbnailFormat::Auto,
-    );
-    assert_eq!(thumb.format, ThumbnailFileFormat::Jpeg);
-    let image = decode(&thumb);
-    for (x, value) in [(8, 0), (24, 118), (40, 255), (56, 255)] {
-        assert_near(pixel(&image, x, 8), [value, value, value, 255], 6);
-    }
-}
-
-#[test]
-fn premultiplied_exr_with_alpha_gets_an_unmultiplied_png() {
-    let bytes = encode(exr_bands(0.5), ImageFormat::OpenExr);
-    let thumb = thumbnail("frame.exr", &bytes, 64, ThumbnailFormat::Auto);
-    assert_eq!(thumb.format, ThumbnailFileFormat::Png);
-    assert!(thumb.has_alpha);
-    let image = decode(&thumb);
-    for (x, value) in [(8, 0), (24, 118), (40, 255), (56, 255)] {
-        assert_near(pixel(&image, x, 8), [value, value, value, 128], 1);
-    }
-}
-
-#[test]
-fn transparent_exr_as_jpeg_is_composited_over_black() {
-    let bytes = encode(exr_bands(0.5), ImageFormat::OpenExr);
-    let thumb = thumbnail("frame.exr", &bytes, 64, ThumbnailFormat::Jpeg);
-    assert_eq!(thumb.format, ThumbnailFileFormat::Jpeg);
-    let image = decode(&thumb);
-    // White at half coverage over black is linear 0.5, sRGB 188.
-    assert_near(pixel(&image, 40, 8), [188, 188, 188, 255], 6);
 }
 
 #[test]
