@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use framefarm_crds::FrameSet;
 use framefarm_crds::engine::Engine;
-use framefarm_crds::job::FrameFailure;
+use framefarm_crds::job::{FrameFailure, FrameRecord};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use crate::delivery::{Delivery, DeliveryError};
 use crate::destination::Destination;
 use crate::engine::command::Places;
-use crate::engine::{self, Detection, EngineEvent, EnginePlan, blender, command};
+use crate::engine::{self, Detection, EngineEvent, EngineOutcome, EnginePlan, blender, command};
 use crate::order::{OrderError, WorkOrder};
 use crate::outcome::AgentError;
 use crate::report::{Reporter, StatusBook, Update, now};
@@ -47,7 +47,8 @@ pub struct Summary {
     pub downloaded: u64,
 }
 
-/// Renders `order`'s frames that are missing from `destination`.
+/// Renders `order`'s frames that are missing from `destination`. The final status is
+/// written however the attempt ends.
 pub async fn render_chunk(
     order: WorkOrder,
     settings: &RunSettings,
@@ -64,10 +65,7 @@ pub async fn render_chunk(
         destination
             .existing_frames(&order, &order.frames)
             .await
-            .map_err(|error| AgentError::Upload {
-                frames: order.frames.clone(),
-                first: Box::new(error),
-            })?
+            .map_err(AgentError::CheckOutputs)?
     };
     let to_render = order.frames.difference(&skipped);
     book.already_rendered(&skipped);
@@ -78,137 +76,43 @@ pub async fn render_chunk(
         "starting"
     );
     let reporter = start_reporter(book);
-    if to_render.is_empty() {
-        reporter.finish().await?;
-        return Ok(Summary {
-            rendered: FrameSet::new(),
-            skipped,
-            downloaded: 0,
-        });
-    }
-    let work_dir = &settings.work_dir;
-    let output_dir = work_dir.join("out");
-    let temp_dir = work_dir.join("tmp");
-    for folder in [work_dir, &output_dir, &temp_dir] {
-        std::fs::create_dir_all(folder).map_err(|source| AgentError::WorkFolder {
-            path: folder.clone(),
-            source,
-        })?;
-    }
-    let staged = stage_scene(&order, scene_source, work_dir).await?;
-    tracing::info!(scene = %staged.scene.display(), downloaded = staged.downloaded, "scene ready");
-    let places = Places {
-        scene: &staged.scene,
-        scene_dir: &staged.scene_dir,
-        output_dir: &output_dir,
+    let attempt = if to_render.is_empty() {
+        Ok(Attempt::default())
+    } else {
+        let chunk = Chunk {
+            order: &order,
+            settings,
+            destination: &destination,
+            reporter: &reporter,
+            frames: &to_render,
+        };
+        chunk.run(scene_source, stop).await
     };
-    let plan = plan_engine(&order, settings, places, &temp_dir, &to_render, work_dir)?;
-    let log_path = work_dir.join("engine.log");
-    let delivery = Delivery {
-        destination: destination.clone(),
-        order: Arc::clone(&order),
-        thumbnails: order.settings.thumbnails.clone(),
-        attempt: settings.attempt,
-        node: settings.node.clone(),
-    };
+    let book = reporter.finish().await;
+    let attempt = attempt?;
+    let rendered = book?.rendered().intersection(&to_render);
+    conclude(attempt, &to_render, rendered, skipped)
+}
 
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let engine_task = {
-        let plan = plan.clone();
-        let log_path = log_path.clone();
-        tokio::spawn(async move { engine::run(&plan, &log_path, events_tx, stop).await })
-    };
-    let slots = Arc::new(tokio::sync::Semaphore::new(settings.deliveries.max(1)));
-    let mut deliveries: JoinSet<Result<framefarm_crds::job::FrameRecord, DeliveryError>> =
-        JoinSet::new();
-    while let Some(event) = events.recv().await {
-        match event {
-            EngineEvent::Rendering { frame } => reporter.send(Update::Rendering { frame }),
-            EngineEvent::Saved {
-                frame,
-                path,
-                render_seconds,
-            } => {
-                let delivery = delivery.clone();
-                let slots = Arc::clone(&slots);
-                deliveries.spawn(async move {
-                    let _slot = slots.acquire_owned().await;
-                    delivery.deliver(frame, &path, render_seconds).await
-                });
-            }
-        }
-        // Report deliveries as they finish, not only at the end.
-        while let Some(done) = deliveries.try_join_next() {
-            report_delivery(&reporter, settings, done);
-        }
-    }
-    let outcome = engine_task.await.map_err(|join| {
-        AgentError::Engine(engine::EngineError::ReadOutput {
-            program: "engine task".into(),
-            source: std::io::Error::other(join),
-        })
-    })??;
-    let mut upload_failures: Vec<DeliveryError> = Vec::new();
-    while let Some(done) = deliveries.join_next().await {
-        if let Some(error) = report_delivery(&reporter, settings, done) {
-            upload_failures.push(error);
-        }
-    }
-
-    let log_key = order.log_key(settings.attempt);
-    if outcome.failed_exit.is_some() {
-        append_crash_report(&log_path, &blender::crash_report(&temp_dir, &staged.scene)).await;
-    }
-    match tokio::fs::read(&log_path).await {
-        Ok(log) => {
-            if let Err(error) = destination
-                .put_bytes(&log_key, Bytes::from(log), "text/plain; charset=utf-8")
-                .await
-            {
-                tracing::warn!("engine log not stored: {error}");
-            }
-        }
-        Err(error) => tracing::warn!("engine log unreadable: {error}"),
-    }
-
-    let crashed = outcome.failed_exit.is_some();
-    if crashed {
-        // The frame the engine was on when it died is the one that failed; frames after it
-        // were never tried and stay missing for the next attempt.
-        let frame = outcome.rendering;
-        if let Some(frame) = frame {
-            reporter.send(Update::Failed(FrameFailure {
-                frame,
-                attempt: settings.attempt,
-                node: settings.node.clone(),
-                reason: "EngineCrashed".into(),
-                message: format!(
-                    "{}{}",
-                    outcome.failed_exit.clone().unwrap_or_default(),
-                    outcome
-                        .last_error
-                        .as_deref()
-                        .map(|line| format!(": {line}"))
-                        .unwrap_or_default()
-                ),
-                at: now(),
-            }));
-        }
-    }
-    let book = reporter.finish().await?;
-    let rendered = book.rendered().intersection(&to_render);
+/// How the attempt ended, as the agent's result.
+fn conclude(
+    attempt: Attempt,
+    to_render: &FrameSet,
+    rendered: FrameSet,
+    skipped: FrameSet,
+) -> Result<Summary, AgentError> {
     let missing = to_render.difference(&rendered);
-    let log = destination.describe(&log_key);
+    let outcome = attempt.engine;
     if let Some(exit) = outcome.failed_exit {
         return Err(AgentError::EngineCrashed {
             frame: outcome.rendering,
             exit,
             detail: outcome.last_error,
             rendered: rendered.len(),
-            log,
+            log: attempt.log,
         });
     }
-    if let Some(first) = upload_failures.into_iter().next() {
+    if let Some(first) = attempt.upload_failures.into_iter().next() {
         return Err(AgentError::Upload {
             frames: missing,
             first: Box::new(first.source),
@@ -226,41 +130,200 @@ pub async fn render_chunk(
             exit: "exit code 0".into(),
             detail: Some(format!("frames {missing} were never saved")),
             rendered: rendered.len(),
-            log,
+            log: attempt.log,
         });
     }
     Ok(Summary {
         rendered,
         skipped,
-        downloaded: staged.downloaded,
+        downloaded: attempt.downloaded,
     })
 }
 
-fn report_delivery(
-    reporter: &Reporter,
-    settings: &RunSettings,
-    done: Result<Result<framefarm_crds::job::FrameRecord, DeliveryError>, tokio::task::JoinError>,
-) -> Option<DeliveryError> {
-    match done {
-        Ok(Ok(record)) => {
-            reporter.send(Update::Rendered(record));
-            None
+/// What running the engine and delivering its frames came to.
+#[derive(Debug, Default)]
+struct Attempt {
+    engine: EngineOutcome,
+    upload_failures: Vec<DeliveryError>,
+    /// Where the engine log was stored.
+    log: String,
+    downloaded: u64,
+}
+
+/// The frames of one attempt and what it reports to.
+struct Chunk<'a> {
+    order: &'a Arc<WorkOrder>,
+    settings: &'a RunSettings,
+    destination: &'a Destination,
+    reporter: &'a Reporter,
+    frames: &'a FrameSet,
+}
+
+impl Chunk<'_> {
+    /// Stages the scene, runs the engine, delivers each saved frame and stores the log.
+    async fn run(
+        &self,
+        scene_source: &SceneSource,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Attempt, AgentError> {
+        let settings = self.settings;
+        let work_dir = &settings.work_dir;
+        let output_dir = work_dir.join("out");
+        let temp_dir = work_dir.join("tmp");
+        for folder in [work_dir, &output_dir, &temp_dir] {
+            std::fs::create_dir_all(folder).map_err(|source| AgentError::WorkFolder {
+                path: folder.clone(),
+                source,
+            })?;
         }
-        Ok(Err(error)) => {
-            tracing::error!("{error}");
-            reporter.send(Update::Failed(FrameFailure {
-                frame: error.frame,
-                attempt: settings.attempt,
-                node: settings.node.clone(),
-                reason: "UploadFailed".into(),
-                message: error.source.to_string(),
-                at: now(),
-            }));
-            Some(error)
+        let staged = stage_scene(self.order, scene_source, work_dir).await?;
+        tracing::info!(scene = %staged.scene.display(), downloaded = staged.downloaded, "scene ready");
+        let places = Places {
+            scene: &staged.scene,
+            scene_dir: &staged.scene_dir,
+            output_dir: &output_dir,
+        };
+        let plan = plan_engine(
+            self.order,
+            settings,
+            places,
+            &temp_dir,
+            self.frames,
+            work_dir,
+        )?;
+        let log_path = work_dir.join("engine.log");
+        let (engine, upload_failures) = self.render_and_deliver(&plan, &log_path, stop).await?;
+        if engine.failed_exit.is_some() {
+            append_crash_report(&log_path, &blender::crash_report(&temp_dir, &staged.scene)).await;
+            // The frame the engine was on when it failed; frames after it were never tried
+            // and stay missing for the next attempt.
+            if let Some(frame) = engine.rendering {
+                let detail = engine.last_error.as_deref().map(|line| format!(": {line}"));
+                self.reporter.send(Update::Failed(FrameFailure {
+                    frame,
+                    attempt: settings.attempt,
+                    node: settings.node.clone(),
+                    reason: "EngineCrashed".into(),
+                    message: format!(
+                        "{}{}",
+                        engine.failed_exit.as_deref().unwrap_or_default(),
+                        detail.unwrap_or_default()
+                    ),
+                    at: now(),
+                }));
+            }
         }
-        Err(join) => {
-            tracing::error!("a delivery task failed: {join}");
-            None
+        let log_key = self.order.log_key(settings.attempt);
+        self.store_log(&log_path, &log_key).await;
+        Ok(Attempt {
+            engine,
+            upload_failures,
+            log: self.destination.describe(&log_key),
+            downloaded: staged.downloaded,
+        })
+    }
+
+    /// Runs the engine and hands each saved frame to a delivery while it renders on.
+    async fn render_and_deliver(
+        &self,
+        plan: &EnginePlan,
+        log_path: &Path,
+        stop: watch::Receiver<bool>,
+    ) -> Result<(EngineOutcome, Vec<DeliveryError>), AgentError> {
+        let settings = self.settings;
+        let delivery = Delivery {
+            destination: self.destination.clone(),
+            order: Arc::clone(self.order),
+            thumbnails: self.order.settings.thumbnails.clone(),
+            attempt: settings.attempt,
+            node: settings.node.clone(),
+        };
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let engine_task = {
+            let plan = plan.clone();
+            let log_path = log_path.to_owned();
+            tokio::spawn(async move { engine::run(&plan, &log_path, events_tx, stop).await })
+        };
+        let slots = Arc::new(tokio::sync::Semaphore::new(settings.deliveries.max(1)));
+        let mut deliveries: JoinSet<Result<FrameRecord, DeliveryError>> = JoinSet::new();
+        let mut failures = Vec::new();
+        while let Some(event) = events.recv().await {
+            match event {
+                EngineEvent::Rendering { frame } => {
+                    self.reporter.send(Update::Rendering { frame });
+                }
+                EngineEvent::Saved {
+                    frame,
+                    path,
+                    render_seconds,
+                } => {
+                    let delivery = delivery.clone();
+                    let slots = Arc::clone(&slots);
+                    deliveries.spawn(async move {
+                        let _slot = slots.acquire_owned().await;
+                        delivery.deliver(frame, &path, render_seconds).await
+                    });
+                }
+            }
+            // Report deliveries as they finish, not only at the end.
+            while let Some(done) = deliveries.try_join_next() {
+                failures.extend(self.report_delivery(done));
+            }
+        }
+        // Frames already saved are delivered even when the engine failed.
+        while let Some(done) = deliveries.join_next().await {
+            failures.extend(self.report_delivery(done));
+        }
+        let outcome = engine_task.await.map_err(|join| {
+            AgentError::Engine(engine::EngineError::ReadOutput {
+                program: "engine task".into(),
+                source: std::io::Error::other(join),
+            })
+        })??;
+        Ok((outcome, failures))
+    }
+
+    fn report_delivery(
+        &self,
+        done: Result<Result<FrameRecord, DeliveryError>, tokio::task::JoinError>,
+    ) -> Option<DeliveryError> {
+        match done {
+            Ok(Ok(record)) => {
+                self.reporter.send(Update::Rendered(record));
+                None
+            }
+            Ok(Err(error)) => {
+                tracing::error!("{error}");
+                self.reporter.send(Update::Failed(FrameFailure {
+                    frame: error.frame,
+                    attempt: self.settings.attempt,
+                    node: self.settings.node.clone(),
+                    reason: "UploadFailed".into(),
+                    message: error.source.to_string(),
+                    at: now(),
+                }));
+                Some(error)
+            }
+            Err(join) => {
+                tracing::error!("a delivery task failed: {join}");
+                None
+            }
+        }
+    }
+
+    /// Stores the engine log; losing it costs the log, never the render.
+    async fn store_log(&self, log_path: &Path, key: &str) {
+        match tokio::fs::read(log_path).await {
+            Ok(log) => {
+                let stored = self
+                    .destination
+                    .put_bytes(key, Bytes::from(log), "text/plain; charset=utf-8")
+                    .await;
+                if let Err(error) = stored {
+                    tracing::warn!("engine log not stored: {error}");
+                }
+            }
+            Err(error) => tracing::warn!("engine log unreadable: {error}"),
         }
     }
 }
