@@ -142,6 +142,8 @@ pub async fn run(
             })?;
     let mut log = BufWriter::new(log_file);
     let mut tracker = Tracker::new(plan, events);
+    // One watcher for all invocations, so files of earlier ones are not seen anew.
+    let mut watcher = folder::Watcher::new(&plan.output_dir);
     let mut outcome = EngineOutcome::default();
     for invocation in &plan.invocations {
         if *stop.borrow() {
@@ -154,6 +156,7 @@ pub async fn run(
             &mut log,
             log_path,
             &mut tracker,
+            &mut watcher,
             &mut stop,
             &mut outcome,
         )
@@ -191,6 +194,7 @@ async fn run_one(
     log: &mut BufWriter<tokio::fs::File>,
     log_path: &Path,
     tracker: &mut Tracker,
+    watcher: &mut folder::Watcher,
     stop: &mut watch::Receiver<bool>,
     outcome: &mut EngineOutcome,
 ) -> Result<Option<ExitStatus>, EngineError> {
@@ -230,7 +234,6 @@ async fn run_one(
     };
     let mut stdout = child.stdout.take().map(|out| BufReader::new(out).lines());
     let mut stderr = child.stderr.take().map(|err| BufReader::new(err).lines());
-    let mut watcher = folder::Watcher::new(&plan.output_dir);
     let mut poll = tokio::time::interval(Duration::from_millis(100));
     let mut kill_at: Option<tokio::time::Instant> = None;
     let mut ended_by_agent = false;
@@ -405,8 +408,10 @@ impl Tracker {
 
     fn files_appeared(&mut self, files: Vec<PathBuf>) {
         for path in files {
-            let Some(frame) = frame_of_file_name(&path.to_string_lossy()) else {
-                tracing::warn!(file = %path.display(), "the engine wrote a file without a frame number; it is not uploaded");
+            let frame = frame_of_file_name(&path.to_string_lossy())
+                .filter(|frame| self.expected.contains(frame) && !self.saved.contains(frame));
+            let Some(frame) = frame else {
+                tracing::warn!(file = %path.display(), "the engine wrote a file that is not a frame of this chunk; it is not uploaded");
                 continue;
             };
             if let Some((done_frame, done_path)) = self.pending_file.replace((frame, path)) {

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
@@ -161,31 +161,32 @@ impl Storage {
             // A changed object must not be stitched from two versions.
             request = request.if_match(format!("\"{}\"", info.etag));
         }
-        let response = request.send().await.map_err(Failure::from_sdk)?;
-        let body = response
-            .body
-            .collect()
+        let mut body = request.send().await.map_err(Failure::from_sdk)?.body;
+        let mut offset = start;
+        // Each piece is written as it arrives, so the same few buffers are reused instead of
+        // a range's worth of fresh memory being faulted in; a write of one piece to the page
+        // cache takes microseconds, short enough to do on the runtime's thread.
+        while let Some(piece) = body
+            .try_next()
             .await
-            .map_err(|error| Failure::Network(format!("reading the body failed: {error}")))?;
-        let segments: Vec<bytes::Bytes> = body.into_segments().collect();
-        let received: u64 = segments.iter().map(|segment| segment.len() as u64).sum();
-        if received != end - start {
+            .map_err(|error| Failure::Network(format!("reading the body failed: {error}")))?
+        {
+            if offset + piece.len() as u64 > end {
+                return Err(Failure::Corrupted(format!(
+                    "bytes {start}-{end} returned more than asked for"
+                )));
+            }
+            file.write_all_at(&piece, offset)
+                .map_err(|error| Failure::LocalFile(dest.to_owned(), error))?;
+            offset += piece.len() as u64;
+        }
+        if offset != end {
             return Err(Failure::Corrupted(format!(
-                "bytes {start}-{end} returned {received} bytes"
+                "bytes {start}-{end} returned {} bytes",
+                offset - start
             )));
         }
-        let path: PathBuf = dest.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let mut offset = start;
-            for segment in segments {
-                file.write_all_at(&segment, offset)?;
-                offset += segment.len() as u64;
-            }
-            Ok::<(), std::io::Error>(())
-        })
-        .await
-        .map_err(|join| Failure::LocalFile(path.clone(), std::io::Error::other(join)))?
-        .map_err(|error| Failure::LocalFile(path, error))
+        Ok(())
     }
 }
 
