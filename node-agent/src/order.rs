@@ -186,10 +186,73 @@ impl WorkOrder {
     }
 
     /// The object key of the engine log of one attempt.
+    /// A RenderJob's name is its chunk's; a whole shot rendered in parts on a workstation
+    /// (`--frames`) gets one log per part, named after its frames.
     pub fn log_key(&self, attempt: u32) -> String {
-        format!(
-            "{}logs/{}-attempt-{attempt}.log",
-            self.output_prefix, self.name
+        let run = match self.kind {
+            "RenderShot" => format!("{}-frames-{}", self.name, self.frames).replace(',', "_"),
+            _ => self.name.clone(),
+        };
+        format!("{}logs/{run}-attempt-{attempt}.log", self.output_prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(kind: &str, frames: &str) -> WorkOrder {
+        let manifest = format!(
+            "apiVersion: framefarm.io/v1alpha1\nkind: {kind}\nmetadata:\n  name: sh010\nspec:\n  \
+             frames: \"{frames}\"\n  scene:\n    uri: s3://studio/sh010/scene.blend\n  \
+             engine:\n    blender: {{}}\n  output:\n    uri: s3://renders/sh010/v001/\n    \
+             naming: beauty/sh010_{{frame:04}}\n  storage:\n    endpoint: http://10.0.0.5:9000\n"
+        );
+        let path = std::env::temp_dir().join(format!("order-{kind}-{}.yaml", std::process::id()));
+        std::fs::write(&path, manifest).unwrap();
+        let order = WorkOrder::from_manifest(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        order
+    }
+
+    #[test]
+    fn keys_follow_the_output_prefix_and_naming() {
+        let order = order("RenderJob", "1-10");
+        assert_eq!(
+            order.frame_key(7, "exr"),
+            "sh010/v001/beauty/sh010_0007.exr"
+        );
+        assert_eq!(
+            order.thumbnail_key(7, "jpg"),
+            "sh010/v001/thumbs/beauty/sh010_0007.jpg"
+        );
+        assert_eq!(order.log_key(2), "sh010/v001/logs/sh010-attempt-2.log");
+    }
+
+    #[test]
+    fn parts_of_a_shot_rendered_locally_keep_separate_logs() {
+        let mut order = order("RenderShot", "1-240");
+        order.frames = FrameSet::parse("1-10,20").unwrap();
+        assert_eq!(
+            order.log_key(1),
+            "sh010/v001/logs/sh010-frames-1-10_20-attempt-1.log"
+        );
+        order.write_to_folder_root();
+        assert_eq!(order.frame_key(1, "png"), "beauty/sh010_0001.png");
+    }
+
+    #[test]
+    fn an_invalid_manifest_names_the_field() {
+        let path = std::env::temp_dir().join(format!("order-invalid-{}.yaml", std::process::id()));
+        std::fs::write(
+            &path,
+            "apiVersion: framefarm.io/v1alpha1\nkind: RenderJob\nmetadata:\n  name: x\nspec:\n  \
+             frames: \"5-1\"\n  scene:\n    uri: s3://studio/a.blend\n  engine:\n    blender: {}\n  \
+             output:\n    uri: s3://renders/x/\n  storage:\n    endpoint: http://10.0.0.5:9000\n",
         )
+        .unwrap();
+        let error = WorkOrder::from_manifest(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(error.to_string().contains("spec.frames"), "{error}");
     }
 }
