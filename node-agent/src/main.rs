@@ -49,11 +49,7 @@ fn fetch(args: cli::FetchArgs) -> ExitCode {
             eprintln!("node-agent: downloaded {downloaded} bytes");
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            let kind = error.kind();
-            eprintln!("node-agent: {} ({}): {error}", kind.reason(), kind.code());
-            ExitCode::from(kind.code())
-        }
+        Err(error) => exit_with(&error),
     }
 }
 
@@ -99,11 +95,7 @@ where
                 );
                 ExitCode::SUCCESS
             }
-            Err(error) => {
-                let kind = error.kind();
-                eprintln!("node-agent: {} ({}): {error}", kind.reason(), kind.code());
-                ExitCode::from(kind.code())
-            }
+            Err(error) => exit_with(&error),
         }
     })
 }
@@ -116,4 +108,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
             eprintln!("node-agent: failed to start the async runtime: {error}");
             ExitCode::FAILURE
         })
+}
+
+/// Says why the agent stopped and exits with the code of that kind of failure.
+fn exit_with(error: &AgentError) -> ExitCode {
+    let kind = error.kind();
+    eprintln!("node-agent: {} ({}): {error}", kind.reason(), kind.code());
+    ExitCode::from(kind.code())
 }
