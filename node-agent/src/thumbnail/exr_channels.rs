@@ -83,12 +83,7 @@ fn channel_sets(index: usize, header: &Header) -> Vec<(Rank, ExrChannels)> {
             .iter()
             .position(|name| name.as_deref() == Some(wanted))
     };
-    let layer = header
-        .own_attributes
-        .layer_name
-        .as_ref()
-        .map(|layer| format!("{layer}."))
-        .unwrap_or_default();
+    let layer = layer_prefix(header);
     let mut sets = Vec::new();
     for name in names.iter().flatten() {
         let Some((prefix, last)) = name
@@ -159,16 +154,21 @@ fn layout(header: usize, count: usize, colour: &[usize], alpha: Option<usize>) -
     }
 }
 
+/// `ViewLayer.` for a header of a named layer, else nothing: channel names are relative to it.
+fn layer_prefix(header: &Header) -> String {
+    header
+        .own_attributes
+        .layer_name
+        .as_ref()
+        .map(|layer| format!("{layer}."))
+        .unwrap_or_default()
+}
+
 /// `ViewLayer.Depth.Z (f32), ID (u32)`: every channel, qualified by its header's layer name.
 fn describe_channels(headers: &[Header]) -> String {
     let mut described = Vec::new();
     for header in headers {
-        let layer = header
-            .own_attributes
-            .layer_name
-            .as_ref()
-            .map(|layer| format!("{layer}."))
-            .unwrap_or_default();
+        let layer = layer_prefix(header);
         for channel in &header.channels.list {
             let kind = match channel.sample_type {
                 SampleType::F16 => "f16",
