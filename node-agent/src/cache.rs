@@ -46,19 +46,6 @@ pub enum CacheError {
     },
 }
 
-impl CacheError {
-    /// The local I/O error behind this failure, if the local disk caused it.
-    pub fn local_io_error(&self) -> Option<&std::io::Error> {
-        match self {
-            CacheError::CreateFolder { source, .. }
-            | CacheError::Lock { source, .. }
-            | CacheError::Finish { source, .. }
-            | CacheError::Stage { source, .. } => Some(source),
-            CacheError::Storage(error) => error.local_io_error(),
-        }
-    }
-}
-
 /// A node-local cache folder with a size budget.
 #[derive(Clone, Debug)]
 pub struct Cache {

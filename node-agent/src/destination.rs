@@ -26,15 +26,6 @@ pub enum DestinationError {
     },
 }
 
-impl DestinationError {
-    pub fn local_io_error(&self) -> Option<&std::io::Error> {
-        match self {
-            DestinationError::Storage(error) => error.local_io_error(),
-            DestinationError::Local { source, .. } => Some(source),
-        }
-    }
-}
-
 /// The place outputs are written to.
 #[derive(Clone, Debug)]
 pub enum Destination {

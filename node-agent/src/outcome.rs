@@ -110,6 +110,7 @@ pub enum AgentError {
     #[error("frames {frames} could not be stored ({first}); the frames that were stored are kept")]
     Upload {
         frames: FrameSet,
+        #[source]
         first: Box<DestinationError>,
     },
     #[error(
@@ -121,16 +122,7 @@ pub enum AgentError {
 
 impl AgentError {
     pub fn kind(&self) -> ExitKind {
-        let io = match self {
-            AgentError::Storage(error) => error.local_io_error(),
-            AgentError::Scene(error) => error.local_io_error(),
-            AgentError::Engine(error) => error.local_io_error(),
-            AgentError::Upload { first, .. } => first.local_io_error(),
-            AgentError::CheckOutputs(error) => error.local_io_error(),
-            AgentError::WorkFolder { source, .. } => Some(source),
-            _ => None,
-        };
-        if io.is_some_and(|error| error.kind() == std::io::ErrorKind::StorageFull) {
+        if caused_by_full_disk(self) {
             return ExitKind::DiskFull;
         }
         match self {
@@ -164,6 +156,21 @@ impl AgentError {
             AgentError::Interrupted { .. } => ExitKind::Interrupted,
         }
     }
+}
+
+/// Whether a full disk is anywhere among the causes, wherever the write happened.
+fn caused_by_full_disk(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        let full = error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull);
+        if full {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn storage_kind(error: &StorageError) -> ExitKind {

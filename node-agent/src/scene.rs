@@ -24,15 +24,6 @@ pub enum SceneError {
     },
 }
 
-impl SceneError {
-    pub fn local_io_error(&self) -> Option<&std::io::Error> {
-        match self {
-            SceneError::Cache(error) => error.local_io_error(),
-            SceneError::LocalScene { source, .. } => Some(source),
-        }
-    }
-}
-
 /// Where the scene comes from.
 #[derive(Clone, Debug)]
 pub enum SceneSource {

@@ -114,17 +114,6 @@ pub enum EngineError {
     },
 }
 
-impl EngineError {
-    pub fn local_io_error(&self) -> Option<&std::io::Error> {
-        match self {
-            EngineError::WriteLog { source, .. } | EngineError::WatchOutput { source, .. } => {
-                Some(source)
-            }
-            _ => None,
-        }
-    }
-}
-
 /// Runs every invocation of `plan` in turn, sending events as frames finish. `stop` turning
 /// true forwards SIGTERM to the engine and runs nothing further.
 pub async fn run(

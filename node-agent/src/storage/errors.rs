@@ -110,16 +110,6 @@ pub enum StorageError {
     },
 }
 
-impl StorageError {
-    /// Whether the failure came from the local disk rather than the store.
-    pub fn local_io_error(&self) -> Option<&std::io::Error> {
-        match self {
-            StorageError::LocalFile { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
 /// Whether trying again may help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transience {
