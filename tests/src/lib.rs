@@ -6,5 +6,7 @@
 pub mod admission;
 pub mod blender;
 pub mod command;
+pub mod emulator;
 pub mod garage;
 pub mod manifests;
+pub mod runner;

@@ -1,0 +1,1 @@
+//! Legacy API discovery documents (being written).

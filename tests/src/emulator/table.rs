@@ -1,0 +1,1 @@
+//! meta.k8s.io Table rendering for kubectl get (being written).

@@ -1,0 +1,1 @@
+//! Emulated nodes and kubelet (being written).
