@@ -106,7 +106,7 @@ pub struct LocalImage {
     pub image: String,
     #[serde(default)]
     pub files: BTreeMap<String, PathBuf>,
-    /// The image's entrypoint and default command together.
+    /// The image's entrypoint; a container's `args` follow it unless it names a `command`.
     #[serde(default)]
     pub entrypoint: Vec<String>,
     #[serde(default)]

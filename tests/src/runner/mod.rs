@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod image;
+pub mod kubelet;
 pub mod quantity;
 pub mod resources;
 pub mod scheduling;
