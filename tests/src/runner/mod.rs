@@ -3,8 +3,10 @@
 //! Knows nothing of Framefarm.
 
 pub mod config;
+pub mod events;
 pub mod image;
 pub mod kubelet;
+pub mod node;
 pub mod quantity;
 pub mod resources;
 pub mod scheduling;

@@ -6,6 +6,8 @@ pub mod environment;
 pub mod expansion;
 pub mod launch;
 pub mod paths;
+pub mod process;
 pub mod sources;
 pub mod state;
 pub mod status;
+pub mod volumes;
