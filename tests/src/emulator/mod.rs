@@ -16,4 +16,7 @@ pub mod registry;
 pub mod table;
 
 mod http;
-mod store;
+mod server;
+pub mod store;
+
+pub use server::{Emulator, EmulatorConfig, EmulatorError, kubeconfig_text};
