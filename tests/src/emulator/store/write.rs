@@ -388,8 +388,8 @@ impl State {
                     "NotFound",
                     format!("namespaces \"{namespace}\" not found"),
                 );
-                error.name = Some(namespace.to_owned());
-                error.kind = Some("namespaces".to_owned());
+                error.details.name = Some(namespace.to_owned());
+                error.details.kind = Some("namespaces".to_owned());
                 return Err(error);
             }
             Some(existing) if existing["metadata"].get("deletionTimestamp").is_some() => {
