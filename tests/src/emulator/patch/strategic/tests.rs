@@ -317,3 +317,86 @@ fn malformed_patches_are_refused() {
 fn patching_a_non_object_target_starts_from_an_empty_object() {
     assert_eq!(patch_pod(json!(null), json!({"a": 1})), Ok(json!({"a": 1})));
 }
+
+/// A patch captured from `kubectl apply` (v1.32, client-side) when a Deployment drops a
+/// label, a finalizer, a container, an env var, a port and a volume source, and switches its
+/// strategy to Recreate; the live object has a container injected by someone else.
+#[test]
+fn a_captured_kubectl_apply_patch_merges_as_the_apiserver_merges_it() {
+    let live = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default", "uid": "u", "resourceVersion": "5",
+            "labels": {"app": "web", "tier": "x"}, "finalizers": ["a.io/one", "b.io/two"],
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"old\":true}\n"}},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                "containers": [
+                    {"name": "app", "image": "app:1", "imagePullPolicy": "IfNotPresent",
+                     "args": ["--a", "--b"], "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                     "ports": [{"containerPort": 80}]},
+                    {"name": "injected", "image": "mesh:1"},
+                    {"name": "old", "image": "old:1"}
+                ],
+                "volumes": [{"name": "v", "emptyDir": {}}]
+            }}}
+    });
+    let patch = json!({
+        "metadata": {
+            "$deleteFromPrimitiveList/finalizers": ["a.io/one"],
+            "$setElementOrder/finalizers": ["b.io/two", "c.io/three"],
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"new\":true}\n"},
+            "finalizers": ["c.io/three"],
+            "labels": {"tier": null}
+        },
+        "spec": {
+            "replicas": 3,
+            "strategy": {"$retainKeys": ["type"], "rollingUpdate": null, "type": "Recreate"},
+            "template": {"spec": {
+                "$setElementOrder/containers": [{"name": "side"}, {"name": "app"}],
+                "$setElementOrder/volumes": [{"name": "v"}],
+                "containers": [
+                    {"image": "side:1", "name": "side"},
+                    {
+                        "$setElementOrder/env": [{"name": "B"}, {"name": "C"}],
+                        "$setElementOrder/ports": [{"containerPort": 8080}],
+                        "args": ["--c"],
+                        "env": [{"name": "C", "value": "3"}, {"$patch": "delete", "name": "A"}],
+                        "image": "app:2",
+                        "name": "app",
+                        "ports": [{"containerPort": 8080}, {"$patch": "delete", "containerPort": 80}]
+                    },
+                    {"$patch": "delete", "name": "old"}
+                ],
+                "volumes": [{
+                    "$retainKeys": ["configMap", "name"],
+                    "configMap": {"name": "cm"},
+                    "emptyDir": null,
+                    "name": "v"
+                }]
+            }}
+        }
+    });
+    let patched = patch_deployment(live, patch).expect("patch applies");
+    assert_eq!(
+        patched,
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default", "uid": "u", "resourceVersion": "5",
+                "labels": {"app": "web"}, "finalizers": ["b.io/two", "c.io/three"],
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"new\":true}\n"}},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                "strategy": {"type": "Recreate"},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                    "containers": [
+                        {"name": "side", "image": "side:1"},
+                        {"name": "app", "image": "app:2", "imagePullPolicy": "IfNotPresent",
+                         "args": ["--c"], "env": [{"name": "B", "value": "2"}, {"name": "C", "value": "3"}],
+                         "ports": [{"containerPort": 8080}]},
+                        {"name": "injected", "image": "mesh:1"}
+                    ],
+                    "volumes": [{"name": "v", "configMap": {"name": "cm"}}]
+                }}}
+        })
+    );
+}
