@@ -139,15 +139,16 @@ pub(super) fn encode_managed_fields(object: &mut Value, mut entries: Vec<Entry>)
     let Value::Object(fields) = object else {
         return;
     };
+    if entries.is_empty() {
+        if let Some(Value::Object(metadata)) = fields.get_mut("metadata") {
+            metadata.remove("managedFields");
+        }
+        return;
+    }
     let metadata = fields
         .entry("metadata")
         .or_insert_with(|| Value::Object(Map::new()));
-    let Value::Object(metadata) = metadata else {
-        return;
-    };
-    if entries.is_empty() {
-        metadata.remove("managedFields");
-    } else {
+    if let Value::Object(metadata) = metadata {
         let encoded = entries.iter().map(Entry::encode).collect();
         metadata.insert("managedFields".to_owned(), Value::Array(encoded));
     }

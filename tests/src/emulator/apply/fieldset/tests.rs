@@ -1,3 +1,5 @@
+//! Specifications of field sets: the real `FieldsV1` format, path notation, set operations.
+
 use serde_json::json;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Specifications of JSON patch (RFC 6902) as the apiserver applies it.
+
 use serde_json::{Value, json};
 
 use super::*;

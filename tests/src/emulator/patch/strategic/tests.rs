@@ -1,3 +1,5 @@
+//! Specifications of strategic merge patch, including a patch captured from `kubectl apply`.
+
 use serde_json::{Value, json};
 
 use super::*;
