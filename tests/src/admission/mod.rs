@@ -68,6 +68,22 @@ pub enum CatalogError {
     },
 }
 
+/// What to do with fields a schema does not declare (the apiserver's `fieldValidation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownFields {
+    /// Refuse the object, naming each field (`Strict`).
+    Reject,
+    /// Drop them and say which were dropped (`Warn`, `Ignore`).
+    Prune,
+}
+
+/// An admitted object, defaulted, with the paths of any fields pruned from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Admitted {
+    pub object: Value,
+    pub pruned: Vec<String>,
+}
+
 /// An object the apiserver refuses, with every reason, as `kubectl apply` prints it.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub struct Rejection {
@@ -177,6 +193,25 @@ impl Catalog {
 
     /// Admits an object replacing `old`, so that transition rules (`oldSelf`) apply.
     pub fn admit_update(&self, object: &Value, old: Option<&Value>) -> Result<Value, Rejection> {
+        self.admit_with(object, old, UnknownFields::Reject)
+            .map(|admitted| admitted.object)
+    }
+
+    /// Whether this catalog serves objects of `apiVersion` and `kind`.
+    pub fn serves(&self, api_version: &str, kind: &str) -> bool {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        self.kinds
+            .iter()
+            .any(|served| served.group == group && served.version == version && served.kind == kind)
+    }
+
+    /// Admits an object, refusing or pruning fields its schema does not declare.
+    pub fn admit_with(
+        &self,
+        object: &Value,
+        old: Option<&Value>,
+        unknown: UnknownFields,
+    ) -> Result<Admitted, Rejection> {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let kind = object["kind"].as_str().unwrap_or_default();
         let name = object["metadata"]["name"]
@@ -198,8 +233,17 @@ impl Catalog {
             });
         };
         let mut causes = Vec::new();
-        structural::unknown_fields(&served.schema, object, "", &mut causes);
-        let defaulted = kube_cel::apply_defaults(&served.schema, object);
+        let mut object = object.clone();
+        let pruned = match unknown {
+            UnknownFields::Reject => {
+                structural::unknown_fields(&served.schema, &object, "", &mut causes);
+                Vec::new()
+            }
+            UnknownFields::Prune => {
+                structural::prune_unknown_fields(&served.schema, &mut object, "")
+            }
+        };
+        let defaulted = kube_cel::apply_defaults(&served.schema, &object);
         let type_errors = schema::check(&served.validator, &defaulted, &mut causes);
         structural::list_invariants(&served.schema, &defaulted, "", &mut causes);
         // Like the apiserver, skip CEL when a value has the wrong type: rules would only
@@ -216,7 +260,10 @@ impl Catalog {
             }
         }
         if causes.is_empty() {
-            Ok(defaulted)
+            Ok(Admitted {
+                object: defaulted,
+                pruned,
+            })
         } else {
             Err(Rejection {
                 qualified_kind: format!("{kind}.{group}"),

@@ -53,6 +53,56 @@ fn walk(
     }
 }
 
+/// Removes every field of `value` the schema does not declare, as the apiserver prunes custom
+/// resources, and returns the paths it removed.
+pub(super) fn prune_unknown_fields(schema: &Value, value: &mut Value, path: &str) -> Vec<String> {
+    let mut pruned = Vec::new();
+    prune(schema, value, path, &mut pruned);
+    pruned
+}
+
+fn prune(schema: &Value, value: &mut Value, path: &str, pruned: &mut Vec<String>) {
+    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        return;
+    }
+    match value {
+        Value::Object(fields) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema
+                .get("additionalProperties")
+                .filter(|schema| schema.is_object());
+            fields.retain(|name, field| {
+                match (
+                    properties.and_then(|properties| properties.get(name)),
+                    additional,
+                ) {
+                    (Some(property), _) => {
+                        prune(property, field, &child(path, name), pruned);
+                        true
+                    }
+                    (None, Some(values)) => {
+                        prune(values, field, &format!("{path}[{name}]"), pruned);
+                        true
+                    }
+                    (None, None) if path.is_empty() && ROOT_FIELDS.contains(&name.as_str()) => true,
+                    (None, None) => {
+                        pruned.push(child(path, name));
+                        false
+                    }
+                }
+            });
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (index, item) in items.iter_mut().enumerate() {
+                    prune(item_schema, item, &format!("{path}[{index}]"), pruned);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Adds an `unknown field` cause for every field of `value` the schema does not declare.
 pub(super) fn unknown_fields(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cause>) {
     walk(schema, value, path, &mut |node_schema, _, node_path| {
@@ -243,6 +293,23 @@ mod tests {
         unknown_fields(&schema, &object, "", &mut causes);
         let fields: Vec<&str> = causes.iter().map(|cause| cause.field.as_str()).collect();
         assert_eq!(fields, ["spec.engine.arnold", "spec.extra"]);
+    }
+
+    #[test]
+    fn pruning_removes_undeclared_fields_and_keeps_preserved_ones() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "engine": {"type": "object", "properties": {"blender": {"type": "object"}}},
+            "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+        }}}});
+        let mut object = json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "a"},
+            "spec": {"engine": {"arnold": {}, "blender": {}}, "extra": {"anything": 1}, "typo": 2}});
+        let pruned = prune_unknown_fields(&schema, &mut object, "");
+        assert_eq!(pruned, ["spec.engine.arnold", "spec.typo"]);
+        assert_eq!(
+            object,
+            json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "a"},
+                "spec": {"engine": {"blender": {}}, "extra": {"anything": 1}}})
+        );
     }
 
     #[test]

@@ -22,6 +22,13 @@ pub struct ApiError {
     /// `NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, `Gone`, `BadRequest`, …
     pub reason: String,
     pub message: String,
+    /// Boxed to keep `Result<_, ApiError>` small.
+    pub details: Box<ErrorDetails>,
+}
+
+/// The `details` of a `Status`: which object, and which fields for 422s.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorDetails {
     pub name: Option<String>,
     pub group: Option<String>,
     pub kind: Option<String>,
@@ -42,17 +49,14 @@ impl ApiError {
             code,
             reason: reason.to_owned(),
             message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
-            causes: Vec::new(),
+            details: Box::default(),
         }
     }
 
     fn about(mut self, resource: &ResourceType, name: &str) -> Self {
-        self.name = Some(name.to_owned());
-        self.group = Some(resource.group.clone());
-        self.kind = Some(resource.plural.clone());
+        self.details.name = Some(name.to_owned());
+        self.details.group = Some(resource.group.clone());
+        self.details.kind = Some(resource.plural.clone());
         self
     }
 
@@ -101,7 +105,7 @@ impl ApiError {
             )
         };
         let mut error = ApiError::new(409, "Conflict", message).about(resource, name);
-        error.causes = conflicts
+        error.details.causes = conflicts
             .iter()
             .map(|(manager, field)| StatusCause {
                 reason: "FieldManagerConflict".to_owned(),
@@ -158,8 +162,8 @@ impl ApiError {
             resource.qualified_kind()
         );
         let mut error = ApiError::new(422, "Invalid", message).about(resource, name);
-        error.kind = Some(resource.kind.clone());
-        error.causes = causes;
+        error.details.kind = Some(resource.kind.clone());
+        error.details.causes = causes;
         error
     }
 
@@ -182,17 +186,18 @@ impl ApiError {
     /// The `Status` object sent on the wire.
     pub fn to_status(&self) -> Value {
         let mut details = serde_json::Map::new();
-        if let Some(name) = &self.name {
+        if let Some(name) = &self.details.name {
             details.insert("name".to_owned(), json!(name));
         }
-        if let Some(group) = &self.group {
+        if let Some(group) = &self.details.group {
             details.insert("group".to_owned(), json!(group));
         }
-        if let Some(kind) = &self.kind {
+        if let Some(kind) = &self.details.kind {
             details.insert("kind".to_owned(), json!(kind));
         }
-        if !self.causes.is_empty() {
+        if !self.details.causes.is_empty() {
             let causes: Vec<Value> = self
+                .details
                 .causes
                 .iter()
                 .map(|cause| json!({"reason": cause.reason, "message": cause.message, "field": cause.field}))

@@ -16,4 +16,12 @@ pub mod registry;
 pub mod table;
 
 mod http;
-mod store;
+mod server;
+pub mod store;
+
+/// A short random suffix for generated names (`generateName`, test namespaces).
+pub fn random_suffix() -> String {
+    store::generated_suffix()
+}
+
+pub use server::{Emulator, EmulatorConfig, EmulatorError, kubeconfig_text};
