@@ -91,15 +91,14 @@ pub async fn run_container(
         let plan = match configure(pod, container, local_image, volumes).await {
             Ok(plan) => plan,
             Err((reason, message)) => {
-                pod.status
-                    .update(|runtime| {
-                        runtime.set_state(
-                            role,
-                            name,
-                            ContainerState::waiting(reason, Some(message.clone())),
-                        )
-                    })
-                    .await;
+                pod.update_status(|runtime| {
+                    runtime.set_state(
+                        role,
+                        name,
+                        ContainerState::waiting(reason, Some(message.clone())),
+                    )
+                })
+                .await;
                 pod.event(
                     Some((role, name)),
                     EventType::Warning,
@@ -156,16 +155,15 @@ pub async fn run_container(
                     &format!("Created container: {name}"),
                 )
                 .await;
-                pod.status
-                    .update(|runtime| {
-                        runtime.set_state(role, name, ContainerState::Running { started_at });
-                        if let Some(record) = runtime.records(role).get_mut(name) {
-                            record.container_id = Some(container_id.clone());
-                            record.image_id =
-                                Some(format!("local://{}", image::repository(&local_image.image)));
-                        }
-                    })
-                    .await;
+                pod.update_status(|runtime| {
+                    runtime.set_state(role, name, ContainerState::Running { started_at });
+                    if let Some(record) = runtime.records(role).get_mut(name) {
+                        record.container_id = Some(container_id.clone());
+                        record.image_id =
+                            Some(format!("local://{}", image::repository(&local_image.image)));
+                    }
+                })
+                .await;
                 pod.event(
                     Some((role, name)),
                     EventType::Normal,
@@ -178,11 +176,10 @@ pub async fn run_container(
             }
         };
         let exit_code = termination.exit_code;
-        pod.status
-            .update(|runtime| {
-                runtime.set_state(role, name, ContainerState::Terminated(termination.clone()))
-            })
-            .await;
+        pod.update_status(|runtime| {
+            runtime.set_state(role, name, ContainerState::Terminated(termination.clone()))
+        })
+        .await;
         if !directive.borrow_and_update().is_run() {
             return ContainerEnd::Stopped;
         }
@@ -196,15 +193,14 @@ pub async fn run_container(
                 go_duration(back_off),
                 pod.full_name()
             );
-            pod.status
-                .update(|runtime| {
-                    if let Some(record) = runtime.records(role).get_mut(name) {
-                        record.last_termination = Some(termination.clone());
-                        record.state =
-                            ContainerState::waiting("CrashLoopBackOff", Some(message.clone()));
-                    }
-                })
-                .await;
+            pod.update_status(|runtime| {
+                if let Some(record) = runtime.records(role).get_mut(name) {
+                    record.last_termination = Some(termination.clone());
+                    record.state =
+                        ContainerState::waiting("CrashLoopBackOff", Some(message.clone()));
+                }
+            })
+            .await;
             pod.event(
                 Some((role, name)),
                 EventType::Warning,
@@ -221,14 +217,13 @@ pub async fn run_container(
         }
         next_back_off =
             Some(next_back_off.map_or(BACK_OFF_START, |back_off| (back_off * 2).min(BACK_OFF_MAX)));
-        pod.status
-            .update(|runtime| {
-                if let Some(record) = runtime.records(role).get_mut(name) {
-                    record.last_termination = Some(termination);
-                    record.restart_count += 1;
-                }
-            })
-            .await;
+        pod.update_status(|runtime| {
+            if let Some(record) = runtime.records(role).get_mut(name) {
+                record.last_termination = Some(termination);
+                record.restart_count += 1;
+            }
+        })
+        .await;
     }
 }
 
@@ -243,15 +238,14 @@ async fn report_pull_failure(
     directive: &mut watch::Receiver<Directive>,
 ) -> bool {
     let message = image::pull_failure(&pod.shared.config.images, reference);
-    pod.status
-        .update(|runtime| {
-            runtime.set_state(
-                role,
-                name,
-                ContainerState::waiting("ErrImagePull", Some(message.clone())),
-            )
-        })
-        .await;
+    pod.update_status(|runtime| {
+        runtime.set_state(
+            role,
+            name,
+            ContainerState::waiting("ErrImagePull", Some(message.clone())),
+        )
+    })
+    .await;
     pod.event(Some((role, name)), EventType::Warning, "Failed", &message)
         .await;
     pod.event(
@@ -265,18 +259,17 @@ async fn report_pull_failure(
         return true;
     }
     let back_off_message = format!("Back-off pulling image \"{reference}\"");
-    pod.status
-        .update(|runtime| {
-            runtime.set_state(
-                role,
-                name,
-                ContainerState::waiting(
-                    "ImagePullBackOff",
-                    Some(format!("{back_off_message}: ErrImagePull: {message}")),
-                ),
-            )
-        })
-        .await;
+    pod.update_status(|runtime| {
+        runtime.set_state(
+            role,
+            name,
+            ContainerState::waiting(
+                "ImagePullBackOff",
+                Some(format!("{back_off_message}: ErrImagePull: {message}")),
+            ),
+        )
+    })
+    .await;
     pod.event(
         Some((role, name)),
         EventType::Normal,

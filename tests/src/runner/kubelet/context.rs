@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::downward::Placement;
 use super::paths::PodDirs;
-use super::state::Role;
+use super::state::{PodRuntime, Role};
 use super::status::LOOPBACK;
 use super::status_writer::StatusWriter;
 use crate::runner::config::RunnerConfig;
@@ -150,6 +150,17 @@ impl PodContext {
         self.events
             .record(&pod_reference(&self.pod, field_path), kind, reason, message)
             .await;
+    }
+
+    /// Applies a change to the pod's record and writes the status while the pod runs. Once it
+    /// is being stopped, changes are only recorded: the worker writes the terminal status once
+    /// all containers are down (or nothing, when the kubelet can no longer reach the API).
+    pub async fn update_status(&self, change: impl FnOnce(&mut PodRuntime)) {
+        if self.current_directive().is_run() {
+            self.status.update(change).await;
+        } else {
+            self.status.record(change).await;
+        }
     }
 
     /// `{pod}_{namespace}({uid})`, as the kubelet names a pod in messages.

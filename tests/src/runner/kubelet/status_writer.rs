@@ -115,6 +115,12 @@ impl StatusWriter {
         );
     }
 
+    /// Applies `change` to the record without writing: the kubelet of a lost node, or of a
+    /// runner shutting down, can tell the API nothing.
+    pub async fn record(&self, change: impl FnOnce(&mut PodRuntime)) {
+        change(&mut self.state.lock().await.runtime);
+    }
+
     /// Stops writing: the pod is gone or the runner is going away.
     pub async fn mute(&self) {
         self.state.lock().await.muted = true;

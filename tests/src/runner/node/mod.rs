@@ -2,6 +2,7 @@
 //! status current while its kubelet "runs", and marks it lost or ready again on faults.
 //! Which pods run where is the kubelet's business, not this module's.
 
+mod lease;
 pub mod object;
 
 use std::collections::BTreeMap;
@@ -216,7 +217,14 @@ impl NodeFleet {
         if let Some(state) = self.lock().get_mut(node) {
             state.last_report = Some(now);
         }
+        self.renew_lease(current).await;
         Ok(())
+    }
+
+    async fn renew_lease(&self, node: &Node) {
+        if let Err(error) = lease::renew(&self.client, node, KUBELET_MANAGER).await {
+            tracing::warn!(%error, node = ?node.metadata.name, "failed to renew the node lease");
+        }
     }
 
     /// Sends the node's status when it changed or is due; re-registers a Node that was
@@ -266,6 +274,7 @@ impl NodeFleet {
         let due =
             last_report.is_none_or(|last| now.duration_since(last).unsigned_abs() >= REPORT_EVERY);
         if !(force || changed || due) {
+            self.renew_lease(&current).await;
             return Ok(());
         }
         self.send_status(&current, &config, &identity, now).await
