@@ -121,9 +121,10 @@ impl PodRunner {
                 node: name.to_owned(),
             });
         }
-        self.parts.nodes.mark_lost(name).await?;
+        // The processes die even when the API cannot be told.
+        let marked = self.parts.nodes.mark_lost(name).await;
         self.parts.kubelet.kill_node(name).await;
-        Ok(())
+        Ok(marked?)
     }
 
     /// Brings a killed node back, empty.

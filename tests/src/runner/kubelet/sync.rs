@@ -20,6 +20,8 @@ use super::status_writer::StatusWriter;
 use super::worker::{delete_for_good, lost_node_disruption, run_pod};
 use crate::runner::node::NODE_CONTROLLER_MANAGER;
 
+/// How long shutdown waits for a worker to notice it must stop.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// A pod's grace period when its deletion names none.
 const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
@@ -220,7 +222,8 @@ impl Kubelet {
         }
     }
 
-    /// Kills every process at once and waits for the workers; writes nothing.
+    /// Kills every process at once and waits for the workers; writes nothing. A worker stuck
+    /// on an unresponsive API server is aborted, which kills its processes too.
     pub async fn shutdown(&self) {
         let workers: Vec<Worker> = self
             .lock()
@@ -228,11 +231,19 @@ impl Kubelet {
             .drain()
             .map(|(_, worker)| worker)
             .collect();
-        for worker in workers {
+        for worker in &workers {
             worker
                 .directive
                 .send_replace(Directive::Kill(KillCause::Shutdown));
-            let _ = worker.task.await;
+        }
+        for worker in workers {
+            let abort = worker.task.abort_handle();
+            if tokio::time::timeout(SHUTDOWN_WAIT, worker.task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
         }
     }
 
