@@ -76,6 +76,7 @@ pub async fn run_container(
     let mut next_back_off: Option<Duration> = None;
     let mut pull_back_off = BACK_OFF_START;
     let mut started_once = false;
+    let mut last_config_error: Option<String> = None;
     loop {
         if !directive.borrow_and_update().is_run() {
             return ContainerEnd::Stopped;
@@ -99,13 +100,17 @@ pub async fn run_container(
                     )
                 })
                 .await;
-                pod.event(
-                    Some((role, name)),
-                    EventType::Warning,
-                    "Failed",
-                    &format!("Error: {message}"),
-                )
-                .await;
+                // Retries are frequent; say it again only when it changes.
+                if last_config_error.as_ref() != Some(&message) {
+                    pod.event(
+                        Some((role, name)),
+                        EventType::Warning,
+                        "Failed",
+                        &format!("Error: {message}"),
+                    )
+                    .await;
+                    last_config_error = Some(message);
+                }
                 if wait_unless_told(&mut directive, CONFIG_RETRY).await {
                     return ContainerEnd::Stopped;
                 }
