@@ -192,7 +192,17 @@ impl Stream {
         let Some(event_type) = self.filter.event_for(&self.resource, change) else {
             return true;
         };
-        let mut object = change.object.clone();
+        // An object leaving the selection is deleted as the watcher last saw it matching,
+        // at the version of the change, as the apiserver's watch cache does.
+        let left_selection = event_type == "DELETED" && change.kind == ChangeKind::Modified;
+        let mut object = match (&change.old, left_selection) {
+            (Some(old), true) => {
+                let mut old = old.clone();
+                old["metadata"]["resourceVersion"] = json!(change.revision.to_string());
+                old
+            }
+            _ => change.object.clone(),
+        };
         object["apiVersion"] = json!(self.resource.api_version());
         let object = if self.encoding.table {
             table::table(
