@@ -19,4 +19,9 @@ mod http;
 mod server;
 pub mod store;
 
+/// A short random suffix for generated names (`generateName`, test namespaces).
+pub fn random_suffix() -> String {
+    store::generated_suffix()
+}
+
 pub use server::{Emulator, EmulatorConfig, EmulatorError, kubeconfig_text};
