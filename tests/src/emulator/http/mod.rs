@@ -5,6 +5,7 @@
 mod logs;
 mod params;
 mod path;
+mod protobuf;
 mod resources;
 mod respond;
 mod watch;

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::path::ResourcePath;
-use super::{Request, Server, logs, respond, watch};
+use super::{Request, Server, logs, protobuf, respond, watch};
 use crate::emulator::api_error::ApiError;
 use crate::emulator::registry::ResourceType;
 use crate::emulator::store::{Deleted, Part, PatchKind};
@@ -280,6 +280,16 @@ fn delete_collection(
 /// Body decoding for requests.
 impl Request {
     pub fn json_body(&self) -> Result<Value, ApiError> {
+        if protobuf::is_protobuf(&self.content_type) {
+            return protobuf::decode(&self.body).map_err(|error| match error {
+                protobuf::ProtobufError::UnknownKind { .. } => ApiError::new(
+                    415,
+                    "UnsupportedMediaType",
+                    format!("{error}; send it as application/json"),
+                ),
+                other => ApiError::bad_request(other.to_string()),
+            });
+        }
         serde_json::from_slice(&self.body).map_err(|error| {
             ApiError::bad_request(format!("the request body is not valid JSON: {error}"))
         })
