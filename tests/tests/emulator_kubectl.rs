@@ -13,6 +13,7 @@ mod support_emulator;
 
 mod emulator_kubectl {
     pub mod apply;
+    pub mod create;
     pub mod kubectl;
     pub mod lifecycle;
     pub mod observe;
