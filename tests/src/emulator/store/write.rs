@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{ChangeKind, ObjectKey, State, Store, defaults, metadata, patching};
-use crate::admission::UnknownFields;
+use crate::admission::{CauseKind, UnknownFields};
 use crate::emulator::api_error::{ApiError, StatusCause};
 use crate::emulator::registry::ResourceType;
 
@@ -420,26 +420,50 @@ impl State {
         if !resource.is_custom() {
             return Ok((object.clone(), Vec::new()));
         }
-        let admitted = self
-            .catalog
-            .admit_with(object, old, UnknownFields::Prune)
-            .map_err(|rejection| ApiError::from_rejection(resource, &rejection))?;
+        let admitted = match self.catalog.admit_with(object, old, UnknownFields::Prune) {
+            Ok(admitted) => admitted,
+            Err(rejection) => {
+                // The apiserver decodes before it validates: under strict field validation an
+                // unknown field is a 400, even when some value is invalid as well.
+                if validation == FieldValidation::Strict
+                    && let Err(strict) = self.catalog.admit_with(object, old, UnknownFields::Reject)
+                {
+                    let unknown: Vec<String> = strict
+                        .causes
+                        .iter()
+                        .filter(|cause| cause.kind == CauseKind::UnknownField)
+                        .map(ToString::to_string)
+                        .collect();
+                    if !unknown.is_empty() {
+                        return Err(strict_decoding_error(resource, &unknown));
+                    }
+                }
+                return Err(ApiError::from_rejection(resource, &rejection));
+            }
+        };
         let unknown: Vec<String> = admitted
             .pruned
             .iter()
             .map(|field| format!("unknown field \"{field}\""))
             .collect();
         match validation {
-            FieldValidation::Strict if !unknown.is_empty() => Err(ApiError::bad_request(format!(
-                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-                unknown.join(", "),
-                kind = resource.kind,
-                version = resource.version,
-            ))),
+            FieldValidation::Strict if !unknown.is_empty() => {
+                Err(strict_decoding_error(resource, &unknown))
+            }
             FieldValidation::Warn => Ok((admitted.object, unknown)),
             FieldValidation::Strict | FieldValidation::Ignore => Ok((admitted.object, Vec::new())),
         }
     }
+}
+
+/// The 400 of a strict decode, listing every unknown field.
+fn strict_decoding_error(resource: &ResourceType, unknown: &[String]) -> ApiError {
+    ApiError::bad_request(format!(
+        "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+        unknown.join(", "),
+        kind = resource.kind,
+        version = resource.version,
+    ))
 }
 
 fn check_kind(resource: &ResourceType, object: &Value) -> Result<(), ApiError> {
