@@ -129,3 +129,29 @@ async fn schema_defaults_are_filled_in() {
         "AWS_ACCESS_KEY_ID"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_validation_reports_unknown_fields_before_invalid_values() {
+    let cluster = cluster_with_crds("strict-first").await;
+    let mut shot = example_shot("sh010");
+    shot["spec"]["engine"] = json!({"arnold": {}});
+    let strict = format!("{}?fieldValidation=Strict", shots_path("strict-first"));
+    let answer = send_json(&cluster.client, "POST", &strict, &shot).await;
+    assert_eq!(answer.code, 400, "decoding comes first: {}", answer.body);
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("strict decoding error: unknown field \"spec.engine.arnold\""),
+        "{}",
+        answer.body
+    );
+
+    let warned = send_json(&cluster.client, "POST", &shots_path("strict-first"), &shot).await;
+    assert_eq!(warned.code, 422, "pruned, then invalid: {}", warned.body);
+    assert_eq!(
+        warned.body["message"],
+        "RenderShot.framefarm.io \"sh010\" is invalid: spec.engine: Invalid value: \"object\": \
+         set exactly one engine: blender or command"
+    );
+}
