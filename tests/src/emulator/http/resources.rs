@@ -47,10 +47,7 @@ async fn route(
         (method, Some(name), sub @ (None | Some("status"))) => {
             let part = part_of(&resource, sub)?;
             match *method {
-                Method::GET => Ok(respond::json(
-                    200,
-                    &server.store.get(&resource, namespace, name)?,
-                )),
+                Method::GET => get(server, &request, &resource, namespace, name),
                 Method::PUT => replace(server, &request, &resource, namespace, name, part),
                 Method::PATCH => patch(server, &request, &resource, namespace, name, part),
                 Method::DELETE if part == Part::Main => {
@@ -104,6 +101,29 @@ fn part_of(resource: &ResourceType, subresource: Option<&str>) -> Result<Part, A
             "the server could not find the requested resource",
         )),
     }
+}
+
+/// One object, or a one-row Table when kubectl asks for one (`kubectl get rshot sh010`).
+fn get(
+    server: &Server,
+    request: &Request,
+    resource: &ResourceType,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let object = server.store.get(resource, namespace, name)?;
+    if !table::wants_table(&request.accept) {
+        return Ok(respond::json(200, &object));
+    }
+    let metadata = json!({"resourceVersion": object["metadata"]["resourceVersion"]});
+    let rendered = table::table(
+        resource,
+        &[object],
+        request.query.include_object(),
+        metadata,
+        jiff::Timestamp::now(),
+    );
+    Ok(respond::json(200, &rendered))
 }
 
 fn list(
