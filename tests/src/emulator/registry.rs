@@ -270,6 +270,9 @@ fn with_status() -> Subresources {
     }
 }
 
+/// The served built-in kinds that `kubectl get all` lists, as in a real cluster's discovery.
+const IN_CATEGORY_ALL: &[&str] = &["Pod", "Service", "Deployment"];
+
 fn built_in_types() -> Vec<ResourceType> {
     let pods = Subresources {
         status: true,
@@ -461,7 +464,11 @@ fn built_in_types() -> Vec<ResourceType> {
             singular: b.kind.to_lowercase(),
             namespaced: b.namespaced,
             short_names: b.short_names.iter().map(|s| (*s).to_owned()).collect(),
-            categories: Vec::new(),
+            categories: if IN_CATEGORY_ALL.contains(&b.kind) {
+                vec!["all".to_owned()]
+            } else {
+                Vec::new()
+            },
             subresources: b.subresources,
             origin: Origin::BuiltIn,
         })
