@@ -51,6 +51,14 @@ async fn get_shows_the_printer_columns_of_the_crd() {
     assert_eq!(row[..4], ["sh010", "Rendering", "120/240", "1-240"]);
     assert!(row[4].ends_with('s'), "an age in seconds: {}", row[4]);
 
+    let one = kubectl
+        .run(&["get", "rendershot", "sh010"])
+        .await
+        .expect_success("kubectl get of one shot");
+    let lines: Vec<Vec<&str>> = one.lines().map(columns).collect();
+    assert_eq!(lines[0], ["NAME", "PHASE", "PROGRESS", "FRAMES", "AGE"]);
+    assert_eq!(lines[1][..4], ["sh010", "Rendering", "120/240", "1-240"]);
+
     let wide = kubectl
         .run(&["get", "rshot", "-o", "wide"])
         .await
@@ -230,4 +238,29 @@ async fn logs_prints_what_the_container_wrote() {
         .await
         .expect_success("kubectl logs --tail");
     assert_eq!(last, "frame 2 rendered in 12.1s\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_all_lists_the_workloads() {
+    let cluster = cluster("kubectl-get-all").await;
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), "kubectl-get-all");
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "sh010-chunk-0001"},
+        "spec": {"containers": [{"name": "agent", "image": "framefarm/node-agent:0.1.0"}]},
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let kubectl = Kubectl::new(&cluster.emulator, "kubectl-get-all");
+    let all = kubectl
+        .run(&["get", "all"])
+        .await
+        .expect_success("kubectl get all");
+    let pod_row = all
+        .lines()
+        .find(|line| line.starts_with("pod/"))
+        .unwrap_or_else(|| panic!("no pod listed:\n{all}"));
+    assert_eq!(
+        columns(pod_row)[..3],
+        ["pod/sh010-chunk-0001", "0/1", "Pending"]
+    );
 }
