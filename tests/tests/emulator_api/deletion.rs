@@ -2,13 +2,14 @@
 //! deleting an owner deletes its dependents in the background, or orphans them (without the
 //! owner reference) when asked to.
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Resource, ResourceExt};
 use serde_json::{Value, json};
 
 use crate::support_emulator::{
-    cluster, cluster_with_crds, dynamic, eventually, example_shot, rendershot_type, rendershots,
+    cluster, cluster_with_crds, dynamic, eventually, example_shot, refusal, rendershot_type,
+    rendershots,
 };
 
 fn config_map(name: &str, metadata: Value) -> ConfigMap {
@@ -128,5 +129,61 @@ async fn an_orphaning_delete_keeps_the_dependents_without_the_owner_reference() 
         orphan.owner_references().is_empty(),
         "{:?}",
         orphan.owner_references()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_namespace_terminates_until_it_is_empty() {
+    let cluster = cluster("terminating").await;
+    let config_maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), "terminating");
+    config_maps
+        .create(
+            &PostParams::default(),
+            &config_map("held", json!({"finalizers": ["framefarm.io/outputs"]})),
+        )
+        .await
+        .unwrap();
+    config_maps
+        .create(&PostParams::default(), &config_map("free", json!({})))
+        .await
+        .unwrap();
+    let namespaces: Api<Namespace> = Api::all(cluster.client.clone());
+
+    namespaces
+        .delete("terminating", &DeleteParams::default())
+        .await
+        .unwrap();
+    let terminating = namespaces.get("terminating").await.unwrap();
+    assert_eq!(
+        terminating
+            .status
+            .and_then(|status| status.phase)
+            .as_deref(),
+        Some("Terminating")
+    );
+    assert!(config_maps.get_opt("free").await.unwrap().is_none());
+    let status = refusal(
+        config_maps
+            .create(&PostParams::default(), &config_map("late", json!({})))
+            .await,
+    );
+    assert_eq!(status.code, 403);
+    assert_eq!(
+        status.message,
+        "configmaps \"late\" is forbidden: unable to create new content in namespace \
+         terminating because it is being terminated"
+    );
+
+    config_maps
+        .patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+        )
+        .await
+        .unwrap();
+    assert!(
+        namespaces.get_opt("terminating").await.unwrap().is_none(),
+        "the namespace goes with its last object"
     );
 }

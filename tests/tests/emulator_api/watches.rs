@@ -232,3 +232,36 @@ async fn objects_entering_and_leaving_a_label_selector_are_added_and_deleted() {
         ),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_list_sends_the_current_objects_then_a_bookmark_marking_their_end() {
+    let cluster = cluster("watch-initial").await;
+    let config_maps: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), "watch-initial");
+    for name in ["a", "b"] {
+        config_maps
+            .create(&PostParams::default(), &config_map(name, json!({})))
+            .await
+            .unwrap();
+    }
+    let mut events = watch(&config_maps, &WatchParams::streaming_lists(), "").await;
+    let mut initial = vec![
+        describe(&next_event(&mut events).await),
+        describe(&next_event(&mut events).await),
+    ];
+    initial.sort();
+    assert_eq!(initial, ["ADDED a", "ADDED b"]);
+    match next_event(&mut events).await {
+        WatchEvent::Bookmark(bookmark) => assert_eq!(
+            bookmark
+                .metadata
+                .annotations
+                .get("k8s.io/initial-events-end")
+                .map(String::as_str),
+            Some("true")
+        ),
+        other => panic!(
+            "expected the end-of-initial-events bookmark, got {}",
+            describe(&other)
+        ),
+    }
+}

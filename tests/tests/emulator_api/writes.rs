@@ -1,6 +1,7 @@
 //! Updates: optimistic concurrency through `resourceVersion`, `generation` following the spec,
 //! and the status subresource keeping spec and status writers apart.
 
+use kube::ResourceExt;
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 
@@ -158,4 +159,48 @@ async fn spec_and_status_are_written_through_their_own_endpoints() {
         "the main endpoint ignores the status"
     );
     assert_eq!(after_main.metadata.generation, Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_name_gives_each_object_a_name_of_its_own() {
+    let cluster = cluster_with_crds("generate-name").await;
+    let shots = rendershots(&cluster.client, "generate-name");
+    let mut shot = example_shot("");
+    shot["metadata"] = json!({"generateName": "sh010-"});
+    let first = shots
+        .create(&PostParams::default(), &dynamic(shot.clone()))
+        .await
+        .unwrap();
+    let second = shots
+        .create(&PostParams::default(), &dynamic(shot))
+        .await
+        .unwrap();
+    let (first, second) = (first.name_any(), second.name_any());
+    assert!(
+        first.starts_with("sh010-") && first.len() == "sh010-".len() + 5,
+        "{first}"
+    );
+    assert_ne!(first, second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_answers_as_a_write_would_and_stores_nothing() {
+    let cluster = cluster_with_crds("dry-run").await;
+    let shots = rendershots(&cluster.client, "dry-run");
+    let dry_run = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let answered = shots
+        .create(&dry_run, &dynamic(example_shot("sh010")))
+        .await
+        .unwrap();
+    assert_eq!(answered.metadata.generation, Some(1));
+    assert!(answered.metadata.uid.is_some());
+    assert!(shots.get_opt("sh010").await.unwrap().is_none());
+
+    let mut invalid = example_shot("sh010");
+    invalid["spec"]["frames"] = json!("");
+    let status = refusal(shots.create(&dry_run, &dynamic(invalid)).await);
+    assert_eq!(status.code, 422, "a dry run is validated too");
 }
