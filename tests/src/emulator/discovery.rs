@@ -1,1 +1,0 @@
-//! Legacy API discovery documents (being written).
