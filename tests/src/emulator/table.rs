@@ -1,1 +1,0 @@
-//! meta.k8s.io Table rendering for kubectl get (being written).
