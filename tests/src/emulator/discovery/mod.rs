@@ -175,19 +175,15 @@ fn kube_version(version: &str) -> Option<(u8, u64, u64)> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(rest.len());
     let (major, suffix) = rest.split_at(digits_end);
-    if major.is_empty() || major.starts_with('0') {
-        return None;
-    }
     let major: u64 = major.parse().ok()?;
     if suffix.is_empty() {
         return Some((2, major, 0));
     }
-    let (stability, minor) = if let Some(minor) = suffix.strip_prefix("beta") {
-        (1, minor)
-    } else {
-        (0, suffix.strip_prefix("alpha")?)
+    let (stability, minor) = match suffix.strip_prefix("beta") {
+        Some(minor) => (1, minor),
+        None => (0, suffix.strip_prefix("alpha")?),
     };
-    if minor.is_empty() || minor.starts_with('0') || !minor.chars().all(|c| c.is_ascii_digit()) {
+    if !minor.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
     Some((stability, major, minor.parse().ok()?))
