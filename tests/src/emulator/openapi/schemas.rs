@@ -88,7 +88,8 @@ pub(super) fn components(types: &[&ResourceType]) -> Map<String, Value> {
     generator.subschema_for::<meta::Status>();
     generator.subschema_for::<meta::Patch>();
     let mut own: Map<String, Value> = Map::new();
-    let mut kinds: Vec<(String, [&str; 3])> = Vec::new();
+    // Each kind's component, its group/version/kind, and whether k8s-openapi wrote it.
+    let mut kinds: Vec<(String, [&str; 3], bool)> = Vec::new();
     for resource in types {
         let name = object_component(resource);
         let gvk = [
@@ -96,31 +97,36 @@ pub(super) fn components(types: &[&ResourceType]) -> Map<String, Value> {
             resource.version.as_str(),
             resource.kind.as_str(),
         ];
+        let from_k8s_openapi = !resource.is_custom()
+            && builtin_schemas::register(&mut generator, gvk[0], gvk[1], gvk[2]);
         if resource.is_custom() {
             own.insert(name.clone(), custom_object(resource));
-        } else if !builtin_schemas::register(&mut generator, gvk[0], gvk[1], gvk[2]) {
+        } else if !from_k8s_openapi {
             own.insert(name.clone(), any_object(&resource.kind));
         }
-        kinds.push((name, gvk));
+        kinds.push((name, gvk, from_k8s_openapi));
         own.insert(list_component(resource), list_object(resource));
         if resource.subresources.eviction
             && builtin_schemas::register(&mut generator, "policy", "v1", "Eviction")
         {
-            kinds.push((EVICTION.to_owned(), ["policy", "v1", "Eviction"]));
+            kinds.push((EVICTION.to_owned(), ["policy", "v1", "Eviction"], true));
         }
     }
     let mut schemas = generator.take_definitions(true);
     schemas.extend(own);
-    for (name, [group, version, kind]) in kinds {
-        if let Some(schema) = schemas.get_mut(&name).and_then(Value::as_object_mut) {
-            tag_kind(schema, group, version, kind);
-            // k8s-openapi marks `metadata` required because its Rust field is not optional;
-            // the apiserver's schemas do not.
-            if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
-                required.retain(|field| field != "metadata");
-                if required.is_empty() {
-                    schema.remove("required");
-                }
+    for (name, [group, version, kind], from_k8s_openapi) in kinds {
+        let Some(schema) = schemas.get_mut(&name).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        tag_kind(schema, group, version, kind);
+        // k8s-openapi marks `metadata` required because its Rust field is not optional;
+        // the apiserver's schemas do not.
+        if from_k8s_openapi
+            && let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut)
+        {
+            required.retain(|field| field != "metadata");
+            if required.is_empty() {
+                schema.remove("required");
             }
         }
     }
