@@ -47,10 +47,7 @@ async fn route(
         (method, Some(name), sub @ (None | Some("status"))) => {
             let part = part_of(&resource, sub)?;
             match *method {
-                Method::GET => Ok(respond::json(
-                    200,
-                    &server.store.get(&resource, namespace, name)?,
-                )),
+                Method::GET => get(server, &request, &resource, namespace, name),
                 Method::PUT => replace(server, &request, &resource, namespace, name, part),
                 Method::PATCH => patch(server, &request, &resource, namespace, name, part),
                 Method::DELETE if part == Part::Main => {
@@ -106,6 +103,32 @@ fn part_of(resource: &ResourceType, subresource: Option<&str>) -> Result<Part, A
     }
 }
 
+fn get(
+    server: &Server,
+    request: &Request,
+    resource: &ResourceType,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let object = server.store.get(resource, namespace, name)?;
+    if table::wants_table(&request.accept) {
+        let version = object["metadata"]["resourceVersion"].clone();
+        let rendered = table::table(
+            resource,
+            std::slice::from_ref(&object),
+            request.query.include_object()?,
+            json!({"resourceVersion": version}),
+            jiff::Timestamp::now(),
+        );
+        return Ok(respond::with_type(
+            200,
+            table::TABLE_CONTENT_TYPE,
+            rendered.to_string(),
+        ));
+    }
+    Ok(respond::json(200, &object))
+}
+
 fn list(
     server: &Server,
     request: &Request,
@@ -135,11 +158,15 @@ fn list(
         let rendered = table::table(
             resource,
             &page.items,
-            request.query.include_object(),
+            request.query.include_object()?,
             metadata,
             jiff::Timestamp::now(),
         );
-        return Ok(respond::json(200, &rendered));
+        return Ok(respond::with_type(
+            200,
+            table::TABLE_CONTENT_TYPE,
+            rendered.to_string(),
+        ));
     }
     Ok(respond::json(
         200,
