@@ -270,9 +270,6 @@ fn with_status() -> Subresources {
     }
 }
 
-/// The served built-in kinds that `kubectl get all` lists, as in a real cluster's discovery.
-const IN_CATEGORY_ALL: &[&str] = &["Pod", "Service", "Deployment"];
-
 fn built_in_types() -> Vec<ResourceType> {
     let pods = Subresources {
         status: true,
@@ -464,7 +461,10 @@ fn built_in_types() -> Vec<ResourceType> {
             singular: b.kind.to_lowercase(),
             namespaced: b.namespaced,
             short_names: b.short_names.iter().map(|s| (*s).to_owned()).collect(),
-            categories: if IN_CATEGORY_ALL.contains(&b.kind) {
+            // `kubectl get all` lists the kinds in the `all` category.
+            categories: if matches!(b.kind, "Pod" | "Service" | "Deployment")
+                && b.group != "events.k8s.io"
+            {
                 vec!["all".to_owned()]
             } else {
                 Vec::new()

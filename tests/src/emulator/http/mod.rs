@@ -85,9 +85,6 @@ async fn handle(
     serve_document(&server, &request, path)
 }
 
-const AGGREGATED_DISCOVERY: &str =
-    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-
 /// Everything that is not a resource: discovery, OpenAPI, version, health.
 fn serve_document(server: &Server, request: &Request, path: &str) -> Response {
     let registry = server.store.registry();
@@ -96,14 +93,14 @@ fn serve_document(server: &Server, request: &Request, path: &str) -> Response {
         ["api"] if discovery::wants_aggregated(&request.accept) => {
             return respond::with_type(
                 200,
-                AGGREGATED_DISCOVERY,
+                discovery::AGGREGATED_DISCOVERY_CONTENT_TYPE,
                 discovery::aggregated_discovery(&registry, true).to_string(),
             );
         }
         ["apis"] if discovery::wants_aggregated(&request.accept) => {
             return respond::with_type(
                 200,
-                AGGREGATED_DISCOVERY,
+                discovery::AGGREGATED_DISCOVERY_CONTENT_TYPE,
                 discovery::aggregated_discovery(&registry, false).to_string(),
             );
         }

@@ -103,7 +103,6 @@ fn part_of(resource: &ResourceType, subresource: Option<&str>) -> Result<Part, A
     }
 }
 
-/// One object, or a one-row Table when kubectl asks for one (`kubectl get rshot sh010`).
 fn get(
     server: &Server,
     request: &Request,
@@ -112,18 +111,22 @@ fn get(
     name: &str,
 ) -> Result<Response, ApiError> {
     let object = server.store.get(resource, namespace, name)?;
-    if !table::wants_table(&request.accept) {
-        return Ok(respond::json(200, &object));
+    if table::wants_table(&request.accept) {
+        let version = object["metadata"]["resourceVersion"].clone();
+        let rendered = table::table(
+            resource,
+            std::slice::from_ref(&object),
+            request.query.include_object()?,
+            json!({"resourceVersion": version}),
+            jiff::Timestamp::now(),
+        );
+        return Ok(respond::with_type(
+            200,
+            table::TABLE_CONTENT_TYPE,
+            rendered.to_string(),
+        ));
     }
-    let metadata = json!({"resourceVersion": object["metadata"]["resourceVersion"]});
-    let rendered = table::table(
-        resource,
-        &[object],
-        request.query.include_object(),
-        metadata,
-        jiff::Timestamp::now(),
-    );
-    Ok(respond::json(200, &rendered))
+    Ok(respond::json(200, &object))
 }
 
 fn list(
@@ -155,11 +158,15 @@ fn list(
         let rendered = table::table(
             resource,
             &page.items,
-            request.query.include_object(),
+            request.query.include_object()?,
             metadata,
             jiff::Timestamp::now(),
         );
-        return Ok(respond::json(200, &rendered));
+        return Ok(respond::with_type(
+            200,
+            table::TABLE_CONTENT_TYPE,
+            rendered.to_string(),
+        ));
     }
     Ok(respond::json(
         200,

@@ -86,6 +86,8 @@ pub async fn serve(
         .number("timeoutSeconds")?
         .filter(|seconds| *seconds > 0)
         .map(|seconds| Duration::from_secs(seconds.unsigned_abs()));
+    // Refuse a bad includeObject before the stream starts.
+    request.query.include_object()?;
     let encoding = Encoding {
         table: table::wants_table(&request.accept),
         query: request.query.clone(),
@@ -208,7 +210,10 @@ impl Stream {
             table::table(
                 &self.resource,
                 &[object],
-                self.encoding.query.include_object(),
+                self.encoding
+                    .query
+                    .include_object()
+                    .unwrap_or(table::IncludeObject::Metadata),
                 json!({"resourceVersion": change.revision.to_string()}),
                 jiff::Timestamp::now(),
             )

@@ -20,8 +20,8 @@ use tokio::sync::broadcast;
 use super::api_error::ApiError;
 use super::registry::{Registry, ResourceType};
 use crate::admission::Catalog;
-pub use metadata::generated_suffix;
 pub use deletion::{DeleteOptions, Deleted, Propagation};
+pub use metadata::generated_suffix;
 pub use selectors::Selectors;
 pub use write::{FieldValidation, Part, PatchKind, WriteOptions, Written};
 
