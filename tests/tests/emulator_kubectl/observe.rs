@@ -264,3 +264,55 @@ async fn get_all_lists_the_workloads() {
         ["pod/sh010-chunk-0001", "0/1", "Pending"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_follow_prints_new_lines_until_the_container_ends() {
+    let cluster = cluster("kubectl-logs-follow").await;
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), "kubectl-logs-follow");
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "sh010-chunk-0001"},
+        "spec": {"containers": [{"name": "agent", "image": "framefarm/node-agent:0.1.0"}]},
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let state = |state: serde_json::Value| {
+        Patch::Merge(
+            json!({"status": {"phase": "Running", "containerStatuses": [{
+            "name": "agent", "ready": true, "restartCount": 0,
+            "image": "framefarm/node-agent:0.1.0", "imageID": "", "state": state}]}}),
+        )
+    };
+    let started = json!({"running": {"startedAt": "2030-01-01T00:00:00Z"}});
+    pods.patch_status("sh010-chunk-0001", &PatchParams::default(), &state(started))
+        .await
+        .unwrap();
+    let log_dir = cluster
+        .emulator
+        .logs_dir()
+        .join("kubectl-logs-follow")
+        .join("sh010-chunk-0001");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let log = log_dir.join("agent.log");
+    std::fs::write(&log, "frame 1 rendered\n").unwrap();
+    let kubectl = Kubectl::new(&cluster.emulator, "kubectl-logs-follow");
+
+    let mut following = kubectl.start(&["logs", "--follow", "sh010-chunk-0001"]);
+    let limit = Duration::from_secs(10);
+    following
+        .line_where(limit, |line| line == "frame 1 rendered")
+        .await;
+    std::fs::write(&log, "frame 1 rendered\nframe 2 rendered\n").unwrap();
+    following
+        .line_where(limit, |line| line == "frame 2 rendered")
+        .await;
+    assert!(following.is_running(), "the container still runs");
+
+    let ended = json!({"terminated": {"exitCode": 0, "reason": "Completed",
+        "startedAt": "2030-01-01T00:00:00Z", "finishedAt": "2030-01-01T00:01:00Z"}});
+    pods.patch_status("sh010-chunk-0001", &PatchParams::default(), &state(ended))
+        .await
+        .unwrap();
+    let outcome = following.finish().await;
+    assert!(outcome.success, "{outcome:?}");
+    assert_eq!(outcome.stdout, "frame 1 rendered\nframe 2 rendered");
+}
