@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::{Request, Server, respond};
 use crate::emulator::api_error::ApiError;
 use crate::emulator::registry::ResourceType;
-use crate::emulator::store::{Change, ChangeKind, Selectors, Store};
+use crate::emulator::store::{Change, ChangeKind, Selectors, Store, served_as};
 use crate::emulator::table;
 
 /// How often bookmarks are sent to watches that allow them.
@@ -198,14 +198,10 @@ impl Stream {
         // at the version of the change, as the apiserver's watch cache does.
         let left_selection = event_type == "DELETED" && change.kind == ChangeKind::Modified;
         let mut object = match (&change.old, left_selection) {
-            (Some(old), true) => {
-                let mut old = old.clone();
-                old["metadata"]["resourceVersion"] = json!(change.revision.to_string());
-                old
-            }
-            _ => change.object.clone(),
+            (Some(old), true) => served_as(&self.resource, old),
+            _ => served_as(&self.resource, &change.object),
         };
-        object["apiVersion"] = json!(self.resource.api_version());
+        object["metadata"]["resourceVersion"] = json!(change.revision.to_string());
         let object = if self.encoding.table {
             table::table(
                 &self.resource,

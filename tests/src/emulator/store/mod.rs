@@ -5,6 +5,7 @@
 
 mod defaults;
 mod deletion;
+mod events;
 mod metadata;
 mod patching;
 mod pods;
@@ -40,9 +41,10 @@ pub struct ObjectKey {
 
 impl ObjectKey {
     pub fn new(resource: &ResourceType, namespace: Option<&str>, name: &str) -> ObjectKey {
+        let (group, plural) = events::storage_identity(resource);
         ObjectKey {
-            group: resource.group.clone(),
-            plural: resource.plural.clone(),
+            group: group.to_owned(),
+            plural: plural.to_owned(),
             namespace: if resource.namespaced {
                 namespace.unwrap_or_default().to_owned()
             } else {
@@ -53,7 +55,7 @@ impl ObjectKey {
     }
 
     fn is_of(&self, resource: &ResourceType) -> bool {
-        self.group == resource.group && self.plural == resource.plural
+        events::storage_identity(resource) == (self.group.as_str(), self.plural.as_str())
     }
 }
 
@@ -374,12 +376,10 @@ impl State {
     }
 }
 
-/// The object as served at this type's version (objects of a multi-version CRD are stored once
-/// and shown at the version asked for, without conversion).
-fn served_as(resource: &ResourceType, object: &Value) -> Value {
-    let mut object = object.clone();
-    object["apiVersion"] = Value::String(resource.api_version());
-    object
+/// The object as served at this type's version: objects of a multi-version CRD are stored once
+/// and shown at the version asked for, without conversion; Events in the shape of their group.
+pub fn served_as(resource: &ResourceType, object: &Value) -> Value {
+    events::to_served(resource, object)
 }
 
 pub fn resource_version(object: &Value) -> u64 {

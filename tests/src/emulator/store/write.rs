@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{ChangeKind, ObjectKey, State, Store, defaults, metadata, patching};
+use super::{ChangeKind, ObjectKey, State, Store, defaults, events, metadata, patching, served_as};
 use crate::admission::{CauseKind, UnknownFields};
 use crate::emulator::api_error::{ApiError, StatusCause};
 use crate::emulator::registry::ResourceType;
@@ -57,6 +57,14 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
+impl Written {
+    /// The written object as the type it was written through serves it.
+    fn served_as(mut self, resource: &ResourceType) -> Written {
+        self.object = served_as(resource, &self.object);
+        self
+    }
+}
+
 /// How a write came in, which decides how field ownership is recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Operation {
@@ -74,6 +82,7 @@ impl Store {
     ) -> Result<Written, ApiError> {
         self.lock()
             .create(resource, namespace, body, options, Operation::Update)
+            .map(|written| written.served_as(resource))
     }
 
     /// Replaces an object (PUT), or its status.
@@ -88,7 +97,9 @@ impl Store {
     ) -> Result<Written, ApiError> {
         let mut state = self.lock();
         let old = state.existing(resource, namespace, name)?;
-        state.update(resource, old, body, part, options, Operation::Update)
+        state
+            .update(resource, old, body, part, options, Operation::Update)
+            .map(|written| written.served_as(resource))
     }
 
     /// Patches an object or its status; an apply patch creates a missing object.
@@ -107,20 +118,28 @@ impl Store {
         let key = ObjectKey::new(resource, namespace, name);
         let old = state.objects.get(&key).cloned();
         if kind == PatchKind::Apply {
-            return state.apply(resource, namespace, name, old, body, part, options);
+            return state
+                .apply(resource, namespace, name, old, body, part, options)
+                .map(|written| written.served_as(resource));
         }
         let old = old.ok_or_else(|| ApiError::not_found(resource, name))?;
+        // A patch applies to the object as this version serves it.
+        let served = served_as(resource, &old);
         let patched = match kind {
-            PatchKind::Merge => patching::merge(&old, body),
-            PatchKind::Json => patching::json(&old, body)?,
+            PatchKind::Merge => patching::merge(&served, body),
+            PatchKind::Json => patching::json(&served, body)?,
             PatchKind::Strategic if resource.is_custom() => {
                 return Err(ApiError::unsupported_media_type(
                     "application/strategic-merge-patch+json",
                 ));
             }
-            PatchKind::Strategic | PatchKind::Apply => patching::strategic(resource, &old, body)?,
+            PatchKind::Strategic | PatchKind::Apply => {
+                patching::strategic(resource, &served, body)?
+            }
         };
-        state.update(resource, old, patched, part, options, Operation::Update)
+        state
+            .update(resource, old, patched, part, options, Operation::Update)
+            .map(|written| written.served_as(resource))
     }
 }
 
@@ -165,9 +184,10 @@ impl State {
         }
         applied["metadata"]["name"] = Value::String(name.to_owned());
         restrict_to_part(resource, &mut applied, part);
+        let served = old.as_ref().map(|old| served_as(resource, old));
         let result = patching::apply(
             resource,
-            old.as_ref(),
+            served.as_ref(),
             &applied,
             manager,
             options.force,
@@ -183,11 +203,12 @@ impl State {
         &mut self,
         resource: &ResourceType,
         namespace: Option<&str>,
-        mut object: Value,
+        object: Value,
         options: &WriteOptions,
         operation: Operation,
     ) -> Result<Written, ApiError> {
         check_kind(resource, &object)?;
+        let mut object = events::to_storage(resource, object);
         let namespace = self.place(resource, namespace, &mut object)?;
         let name = match object["metadata"]["name"]
             .as_str()
@@ -261,12 +282,13 @@ impl State {
         &mut self,
         resource: &ResourceType,
         old: Value,
-        mut object: Value,
+        object: Value,
         part: Part,
         options: &WriteOptions,
         operation: Operation,
     ) -> Result<Written, ApiError> {
         check_kind(resource, &object)?;
+        let mut object = events::to_storage(resource, object);
         let name = old["metadata"]["name"]
             .as_str()
             .unwrap_or_default()
