@@ -107,3 +107,78 @@ async fn events_are_selected_by_their_involved_object() {
         .collect();
     assert_eq!(reasons, ["Planned", "Rendered"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_recorded_through_events_k8s_io_are_the_same_events_as_core_ones() {
+    use k8s_openapi::api::events::v1::Event as RecordedEvent;
+
+    let cluster = cluster("events-groups").await;
+    let recorded: Api<RecordedEvent> = Api::namespaced(cluster.client.clone(), "events-groups");
+    let event: RecordedEvent = serde_json::from_value(json!({
+        "metadata": {"name": "sh010.planned"},
+        "eventTime": "2030-01-01T00:00:00.000000Z",
+        "reportingController": "framefarm.io/operator", "reportingInstance": "operator-0",
+        "action": "Planning", "reason": "Planned", "type": "Normal",
+        "regarding": {"apiVersion": "framefarm.io/v1alpha1", "kind": "RenderShot",
+                      "name": "sh010", "namespace": "events-groups"},
+        "note": "split frames 1-240 into 24 RenderJobs",
+    }))
+    .unwrap();
+    let created = recorded
+        .create(&PostParams::default(), &event)
+        .await
+        .unwrap();
+    assert_eq!(
+        created.note.as_deref(),
+        Some("split frames 1-240 into 24 RenderJobs")
+    );
+
+    let core: Api<Event> = Api::namespaced(cluster.client.clone(), "events-groups");
+    let selected = core
+        .list(&ListParams::default().fields("involvedObject.name=sh010"))
+        .await
+        .unwrap();
+    let [event] = selected.items.as_slice() else {
+        panic!("one core Event: {:?}", selected.items);
+    };
+    assert_eq!(
+        event.message.as_deref(),
+        Some("split frames 1-240 into 24 RenderJobs")
+    );
+    assert_eq!(
+        event.reporting_component.as_deref(),
+        Some("framefarm.io/operator")
+    );
+    assert_eq!(event.involved_object.kind.as_deref(), Some("RenderShot"));
+
+    let series = json!({"series": {"count": 2, "lastObservedTime": "2030-01-01T00:01:00.000000Z"}});
+    let patched = recorded
+        .patch(
+            "sh010.planned",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(series),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.series.map(|series| series.count), Some(2));
+    assert_eq!(
+        patched
+            .regarding
+            .and_then(|regarding| regarding.name)
+            .as_deref(),
+        Some("sh010")
+    );
+    let by_regarding = recorded
+        .list(&ListParams::default().fields("regarding.name=sh010"))
+        .await
+        .unwrap();
+    assert_eq!(by_regarding.items.len(), 1);
+    assert_eq!(
+        core.get("sh010.planned")
+            .await
+            .unwrap()
+            .series
+            .and_then(|series| series.count),
+        Some(2)
+    );
+}

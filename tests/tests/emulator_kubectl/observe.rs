@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::events::v1::Event as RecordedEvent;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
@@ -109,25 +110,35 @@ async fn describe_lists_the_events_of_the_object() {
     let shot = rendering_shot(&cluster.client, "kubectl-describe").await;
     let events: Api<Event> = Api::namespaced(cluster.client.clone(), "kubectl-describe");
     let now = jiff::Timestamp::now().to_string();
-    for (name, reason, message) in [
-        (
-            "sh010.planned",
-            "Planned",
-            "split frames 1-240 into 24 RenderJobs",
-        ),
-        ("sh010.started", "Started", "8 RenderJobs rendering"),
-    ] {
-        let event: Event = serde_json::from_value(json!({
-            "metadata": {"name": name},
-            "involvedObject": {"apiVersion": "framefarm.io/v1alpha1", "kind": "RenderShot",
-                "name": "sh010", "namespace": "kubectl-describe", "uid": shot.uid()},
-            "reason": reason, "message": message, "type": "Normal",
-            "source": {"component": "framefarm-operator"},
-            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
-        }))
+    let planned: Event = serde_json::from_value(json!({
+        "metadata": {"name": "sh010.planned"},
+        "involvedObject": {"apiVersion": "framefarm.io/v1alpha1", "kind": "RenderShot",
+            "name": "sh010", "namespace": "kubectl-describe", "uid": shot.uid()},
+        "reason": "Planned", "message": "split frames 1-240 into 24 RenderJobs",
+        "type": "Normal", "source": {"component": "framefarm-operator"},
+        "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+    }))
+    .unwrap();
+    events
+        .create(&PostParams::default(), &planned)
+        .await
         .unwrap();
-        events.create(&PostParams::default(), &event).await.unwrap();
-    }
+    // As kube's event recorder writes them: through events.k8s.io/v1.
+    let recorded: Api<RecordedEvent> = Api::namespaced(cluster.client.clone(), "kubectl-describe");
+    let started: RecordedEvent = serde_json::from_value(json!({
+        "metadata": {"name": "sh010.started"},
+        "eventTime": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "reportingController": "framefarm-operator", "reportingInstance": "operator-0",
+        "action": "Rendering", "reason": "Started", "type": "Normal",
+        "regarding": {"apiVersion": "framefarm.io/v1alpha1", "kind": "RenderShot",
+            "name": "sh010", "namespace": "kubectl-describe", "uid": shot.uid()},
+        "note": "8 RenderJobs rendering",
+    }))
+    .unwrap();
+    recorded
+        .create(&PostParams::default(), &started)
+        .await
+        .unwrap();
     let kubectl = Kubectl::new(&cluster.emulator, "kubectl-describe");
 
     let described = kubectl
@@ -144,9 +155,15 @@ async fn describe_lists_the_events_of_the_object() {
         .unwrap_or_else(|| panic!("no Events section:\n{described}"));
     let rows: Vec<Vec<&str>> = events_section.lines().skip(2).map(columns).collect();
     assert_eq!(rows.len(), 2, "{events_section}");
-    assert_eq!(rows[0][..2], ["Normal", "Planned"]);
+    let row = |reason: &str| {
+        rows.iter()
+            .find(|row| row.get(1) == Some(&reason))
+            .unwrap_or_else(|| panic!("no {reason} event:\n{events_section}"))
+    };
+    let planned = row("Planned");
+    assert_eq!(planned[0], "Normal");
     assert!(
-        rows[0].ends_with(&[
+        planned.ends_with(&[
             "framefarm-operator",
             "split",
             "frames",
@@ -155,10 +172,13 @@ async fn describe_lists_the_events_of_the_object() {
             "24",
             "RenderJobs"
         ]),
-        "{:?}",
-        rows[0]
+        "{planned:?}"
     );
-    assert_eq!(rows[1][..2], ["Normal", "Started"]);
+    let started = row("Started");
+    assert!(
+        started.ends_with(&["framefarm-operator", "8", "RenderJobs", "rendering"]),
+        "an event recorded through events.k8s.io shows too: {started:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
