@@ -17,6 +17,7 @@ mod emulator_api {
     pub mod custom_resources;
     pub mod deletion;
     pub mod lists;
+    pub mod pods;
     pub mod watches;
     pub mod writes;
 }

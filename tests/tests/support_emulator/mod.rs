@@ -158,3 +158,18 @@ pub async fn send_json(
         body,
     }
 }
+
+/// A client that gives up at once on 429 and 503, as kube's default client retries them for
+/// minutes; tests that expect such an answer use it.
+pub async fn client_without_retries(emulator: &Emulator) -> Client {
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(emulator.kubeconfig()).expect("the kubeconfig");
+    let mut config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("a client configuration");
+    config.default_retry = false;
+    Client::try_from(config).expect("a client")
+}
