@@ -283,6 +283,7 @@ fn aggregated_core_discovery_describes_pods_fully() {
     assert_eq!(
         pods,
         &json!({
+            "categories": ["all"],
             "resource": "pods",
             "responseKind": {"group": "", "version": "", "kind": "Pod"},
             "scope": "Namespaced",

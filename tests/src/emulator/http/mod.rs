@@ -117,7 +117,7 @@ fn serve_document(server: &Server, request: &Request, path: &str) -> Response {
             openapi::group_version_document(&registry, group, version)
         }
         ["version"] => Some(json!({
-            "major": "1", "minor": "33", "gitVersion": "v1.33.0-framefarm-emulator",
+            "major": "1", "minor": "32", "gitVersion": "v1.32.0-framefarm-emulator",
             "gitCommit": "", "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z",
             "goVersion": "none", "compiler": "none", "platform": "linux/amd64"
         })),
