@@ -3,6 +3,7 @@
 //! registry of served types, which follows the CRDs stored here. Writes go through
 //! [`write`]; deletions, finalizers and garbage collection through [`deletion`].
 
+mod checks;
 mod defaults;
 mod deletion;
 mod events;
