@@ -200,7 +200,14 @@ impl ApiError {
                 .details
                 .causes
                 .iter()
-                .map(|cause| json!({"reason": cause.reason, "message": cause.message, "field": cause.field}))
+                .map(|cause| {
+                    let mut shown = json!({"reason": cause.reason, "message": cause.message});
+                    // Go omits an empty field, as in the DisruptionBudget cause of an eviction.
+                    if !cause.field.is_empty() {
+                        shown["field"] = json!(cause.field);
+                    }
+                    shown
+                })
                 .collect();
             details.insert("causes".to_owned(), Value::Array(causes));
         }

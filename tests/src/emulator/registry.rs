@@ -461,7 +461,14 @@ fn built_in_types() -> Vec<ResourceType> {
             singular: b.kind.to_lowercase(),
             namespaced: b.namespaced,
             short_names: b.short_names.iter().map(|s| (*s).to_owned()).collect(),
-            categories: Vec::new(),
+            // `kubectl get all` lists the kinds in the `all` category.
+            categories: if matches!(b.kind, "Pod" | "Service" | "Deployment")
+                && b.group != "events.k8s.io"
+            {
+                vec!["all".to_owned()]
+            } else {
+                Vec::new()
+            },
             subresources: b.subresources,
             origin: Origin::BuiltIn,
         })

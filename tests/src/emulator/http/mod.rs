@@ -5,6 +5,7 @@
 mod logs;
 mod params;
 mod path;
+mod protobuf;
 mod resources;
 mod respond;
 mod watch;
@@ -84,9 +85,6 @@ async fn handle(
     serve_document(&server, &request, path)
 }
 
-const AGGREGATED_DISCOVERY: &str =
-    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-
 /// Everything that is not a resource: discovery, OpenAPI, version, health.
 fn serve_document(server: &Server, request: &Request, path: &str) -> Response {
     let registry = server.store.registry();
@@ -95,14 +93,14 @@ fn serve_document(server: &Server, request: &Request, path: &str) -> Response {
         ["api"] if discovery::wants_aggregated(&request.accept) => {
             return respond::with_type(
                 200,
-                AGGREGATED_DISCOVERY,
+                discovery::AGGREGATED_DISCOVERY_CONTENT_TYPE,
                 discovery::aggregated_discovery(&registry, true).to_string(),
             );
         }
         ["apis"] if discovery::wants_aggregated(&request.accept) => {
             return respond::with_type(
                 200,
-                AGGREGATED_DISCOVERY,
+                discovery::AGGREGATED_DISCOVERY_CONTENT_TYPE,
                 discovery::aggregated_discovery(&registry, false).to_string(),
             );
         }
@@ -119,7 +117,7 @@ fn serve_document(server: &Server, request: &Request, path: &str) -> Response {
             openapi::group_version_document(&registry, group, version)
         }
         ["version"] => Some(json!({
-            "major": "1", "minor": "33", "gitVersion": "v1.33.0-framefarm-emulator",
+            "major": "1", "minor": "32", "gitVersion": "v1.32.0-framefarm-emulator",
             "gitCommit": "", "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z",
             "goVersion": "none", "compiler": "none", "platform": "linux/amd64"
         })),

@@ -56,12 +56,8 @@ impl Query {
         })
     }
 
-    pub fn include_object(&self) -> IncludeObject {
-        match self.get("includeObject") {
-            Some("None") => IncludeObject::None,
-            Some("Object") => IncludeObject::Object,
-            _ => IncludeObject::Metadata,
-        }
+    pub fn include_object(&self) -> Result<IncludeObject, ApiError> {
+        Ok(IncludeObject::from_query(self.get("includeObject"))?)
     }
 
     /// Options of a create, update or patch; `user_agent` names the manager when the request

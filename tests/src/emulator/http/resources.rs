@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::path::ResourcePath;
-use super::{Request, Server, logs, respond, watch};
+use super::{Request, Server, logs, protobuf, respond, watch};
 use crate::emulator::api_error::ApiError;
 use crate::emulator::registry::ResourceType;
 use crate::emulator::store::{Deleted, Part, PatchKind};
@@ -47,10 +47,7 @@ async fn route(
         (method, Some(name), sub @ (None | Some("status"))) => {
             let part = part_of(&resource, sub)?;
             match *method {
-                Method::GET => Ok(respond::json(
-                    200,
-                    &server.store.get(&resource, namespace, name)?,
-                )),
+                Method::GET => get(server, &request, &resource, namespace, name),
                 Method::PUT => replace(server, &request, &resource, namespace, name, part),
                 Method::PATCH => patch(server, &request, &resource, namespace, name, part),
                 Method::DELETE if part == Part::Main => {
@@ -106,6 +103,32 @@ fn part_of(resource: &ResourceType, subresource: Option<&str>) -> Result<Part, A
     }
 }
 
+fn get(
+    server: &Server,
+    request: &Request,
+    resource: &ResourceType,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let object = server.store.get(resource, namespace, name)?;
+    if table::wants_table(&request.accept) {
+        let version = object["metadata"]["resourceVersion"].clone();
+        let rendered = table::table(
+            resource,
+            std::slice::from_ref(&object),
+            request.query.include_object()?,
+            json!({"resourceVersion": version}),
+            jiff::Timestamp::now(),
+        );
+        return Ok(respond::with_type(
+            200,
+            table::TABLE_CONTENT_TYPE,
+            rendered.to_string(),
+        ));
+    }
+    Ok(respond::json(200, &object))
+}
+
 fn list(
     server: &Server,
     request: &Request,
@@ -135,11 +158,15 @@ fn list(
         let rendered = table::table(
             resource,
             &page.items,
-            request.query.include_object(),
+            request.query.include_object()?,
             metadata,
             jiff::Timestamp::now(),
         );
-        return Ok(respond::json(200, &rendered));
+        return Ok(respond::with_type(
+            200,
+            table::TABLE_CONTENT_TYPE,
+            rendered.to_string(),
+        ));
     }
     Ok(respond::json(
         200,
@@ -280,6 +307,16 @@ fn delete_collection(
 /// Body decoding for requests.
 impl Request {
     pub fn json_body(&self) -> Result<Value, ApiError> {
+        if protobuf::is_protobuf(&self.content_type) {
+            return protobuf::decode(&self.body).map_err(|error| match error {
+                protobuf::ProtobufError::UnknownKind { .. } => ApiError::new(
+                    415,
+                    "UnsupportedMediaType",
+                    format!("{error}; send it as application/json"),
+                ),
+                other => ApiError::bad_request(other.to_string()),
+            });
+        }
         serde_json::from_slice(&self.body).map_err(|error| {
             ApiError::bad_request(format!("the request body is not valid JSON: {error}"))
         })

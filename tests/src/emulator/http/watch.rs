@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::{Request, Server, respond};
 use crate::emulator::api_error::ApiError;
 use crate::emulator::registry::ResourceType;
-use crate::emulator::store::{Change, ChangeKind, Selectors, Store};
+use crate::emulator::store::{Change, ChangeKind, Selectors, Store, served_as};
 use crate::emulator::table;
 
 /// How often bookmarks are sent to watches that allow them.
@@ -86,6 +86,8 @@ pub async fn serve(
         .number("timeoutSeconds")?
         .filter(|seconds| *seconds > 0)
         .map(|seconds| Duration::from_secs(seconds.unsigned_abs()));
+    // Refuse a bad includeObject before the stream starts.
+    request.query.include_object()?;
     let encoding = Encoding {
         table: table::wants_table(&request.accept),
         query: request.query.clone(),
@@ -192,13 +194,22 @@ impl Stream {
         let Some(event_type) = self.filter.event_for(&self.resource, change) else {
             return true;
         };
-        let mut object = change.object.clone();
-        object["apiVersion"] = json!(self.resource.api_version());
+        // An object leaving the selection is deleted as the watcher last saw it matching,
+        // at the version of the change, as the apiserver's watch cache does.
+        let left_selection = event_type == "DELETED" && change.kind == ChangeKind::Modified;
+        let mut object = match (&change.old, left_selection) {
+            (Some(old), true) => served_as(&self.resource, old),
+            _ => served_as(&self.resource, &change.object),
+        };
+        object["metadata"]["resourceVersion"] = json!(change.revision.to_string());
         let object = if self.encoding.table {
             table::table(
                 &self.resource,
                 &[object],
-                self.encoding.query.include_object(),
+                self.encoding
+                    .query
+                    .include_object()
+                    .unwrap_or(table::IncludeObject::Metadata),
                 json!({"resourceVersion": change.revision.to_string()}),
                 jiff::Timestamp::now(),
             )

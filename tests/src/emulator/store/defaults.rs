@@ -25,6 +25,9 @@ pub fn on_create(resource: &ResourceType, object: &mut Value) {
 pub fn on_write(resource: &ResourceType, object: &mut Value) {
     if resource.group.is_empty() && resource.plural == "secrets" {
         fold_string_data(object);
+        if object.get("type").is_none_or(Value::is_null) {
+            object["type"] = json!("Opaque");
+        }
     }
 }
 
@@ -132,9 +135,6 @@ fn fold_string_data(secret: &mut Value) {
         secret["data"][key] =
             json!(base64::engine::general_purpose::STANDARD.encode(text.as_bytes()));
     }
-    if secret.get("type").is_none_or(Value::is_null) {
-        secret["type"] = json!("Opaque");
-    }
 }
 
 /// The status the apiextensions controllers give an installable CRD.
@@ -202,5 +202,17 @@ mod tests {
         let mut secret = json!({"stringData": {"key": "abc"}});
         on_create(secrets, &mut secret);
         assert_eq!(secret, json!({"data": {"key": "YWJj"}, "type": "Opaque"}));
+    }
+
+    #[test]
+    fn a_secret_without_a_type_is_opaque() {
+        let registry = Registry::default();
+        let secrets = registry.by_resource("", "v1", "secrets").unwrap();
+        let mut secret = json!({"data": {"key": "YWJj"}});
+        on_create(secrets, &mut secret);
+        assert_eq!(secret["type"], "Opaque");
+        let mut tls = json!({"type": "kubernetes.io/tls"});
+        on_write(secrets, &mut tls);
+        assert_eq!(tls["type"], "kubernetes.io/tls");
     }
 }

@@ -54,10 +54,15 @@ impl Store {
             .cloned()
             .ok_or_else(|| ApiError::not_found(resource, name))?;
         check_preconditions(resource, &object, options)?;
-        if options.dry_run {
-            return Ok(Deleted::Gone(object));
-        }
-        Ok(state.delete(resource, key, object, options))
+        let deleted = if options.dry_run {
+            Deleted::Gone(object)
+        } else {
+            state.delete(resource, key, object, options)
+        };
+        Ok(match deleted {
+            Deleted::Gone(last) => Deleted::Gone(super::served_as(resource, &last)),
+            Deleted::Pending(current) => Deleted::Pending(super::served_as(resource, &current)),
+        })
     }
 }
 

@@ -3,8 +3,10 @@
 //! registry of served types, which follows the CRDs stored here. Writes go through
 //! [`write`]; deletions, finalizers and garbage collection through [`deletion`].
 
+mod checks;
 mod defaults;
 mod deletion;
+mod events;
 mod metadata;
 mod patching;
 mod pods;
@@ -20,8 +22,8 @@ use tokio::sync::broadcast;
 use super::api_error::ApiError;
 use super::registry::{Registry, ResourceType};
 use crate::admission::Catalog;
-pub use metadata::generated_suffix;
 pub use deletion::{DeleteOptions, Deleted, Propagation};
+pub use metadata::generated_suffix;
 pub use selectors::Selectors;
 pub use write::{FieldValidation, Part, PatchKind, WriteOptions, Written};
 
@@ -40,9 +42,10 @@ pub struct ObjectKey {
 
 impl ObjectKey {
     pub fn new(resource: &ResourceType, namespace: Option<&str>, name: &str) -> ObjectKey {
+        let (group, plural) = events::storage_identity(resource);
         ObjectKey {
-            group: resource.group.clone(),
-            plural: resource.plural.clone(),
+            group: group.to_owned(),
+            plural: plural.to_owned(),
             namespace: if resource.namespaced {
                 namespace.unwrap_or_default().to_owned()
             } else {
@@ -53,7 +56,7 @@ impl ObjectKey {
     }
 
     fn is_of(&self, resource: &ResourceType) -> bool {
-        self.group == resource.group && self.plural == resource.plural
+        events::storage_identity(resource) == (self.group.as_str(), self.plural.as_str())
     }
 }
 
@@ -374,12 +377,10 @@ impl State {
     }
 }
 
-/// The object as served at this type's version (objects of a multi-version CRD are stored once
-/// and shown at the version asked for, without conversion).
-fn served_as(resource: &ResourceType, object: &Value) -> Value {
-    let mut object = object.clone();
-    object["apiVersion"] = Value::String(resource.api_version());
-    object
+/// The object as served at this type's version: objects of a multi-version CRD are stored once
+/// and shown at the version asked for, without conversion; Events in the shape of their group.
+pub fn served_as(resource: &ResourceType, object: &Value) -> Value {
+    events::to_served(resource, object)
 }
 
 pub fn resource_version(object: &Value) -> u64 {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::deletion::DeleteOptions;
 use super::selectors::LabelSelector;
 use super::{ChangeKind, ObjectKey, State, Store, metadata};
-use crate::emulator::api_error::ApiError;
+use crate::emulator::api_error::{ApiError, StatusCause};
 use crate::emulator::registry::ResourceType;
 
 impl Store {
@@ -120,15 +120,22 @@ impl State {
             };
             let evicting_a_ready_pod = is_ready(pod);
             if evicting_a_ready_pod && allowed <= 0 {
-                return Err(ApiError::new(
+                // As the apiserver words it: the budget's numbers are a cause, not the message.
+                let mut error = ApiError::new(
                     429,
                     "TooManyRequests",
-                    format!(
-                        "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {} needs {} healthy pods and has {healthy} currently",
+                    "Cannot evict pod as it would violate the pod's disruption budget.",
+                );
+                error.details.causes.push(StatusCause {
+                    reason: "DisruptionBudget".to_owned(),
+                    message: format!(
+                        "The disruption budget {} needs {} healthy pods and has {healthy} currently",
                         budget["metadata"]["name"].as_str().unwrap_or_default(),
                         budget["spec"]["minAvailable"].as_i64().unwrap_or(healthy),
                     ),
-                ));
+                    field: String::new(),
+                });
+                return Err(error);
             }
         }
         Ok(())

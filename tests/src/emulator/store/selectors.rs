@@ -146,6 +146,10 @@ fn kind_fields(kind: &str) -> &'static [&'static str] {
             "regarding.name",
             "regarding.namespace",
             "regarding.uid",
+            "regarding.apiVersion",
+            "regarding.resourceVersion",
+            "regarding.fieldPath",
+            "reportingController",
         ],
         "Secret" => &["type"],
         "Node" => &["spec.unschedulable"],
@@ -195,10 +199,18 @@ impl FieldSelector {
 
 /// A field's value as the apiserver's field label conversion renders it (absent → "").
 fn field_value(object: &Value, field: &str) -> String {
+    // Events are stored in the core shape; `events.k8s.io` labels name its fields.
+    let stored_field = match field.strip_prefix("regarding.") {
+        Some(rest) => format!("involvedObject.{rest}"),
+        None if field == "reportingController" => "reportingComponent".to_owned(),
+        None => field.to_owned(),
+    };
     let found = if field == "source" {
         &object["source"]["component"]
     } else {
-        field.split('.').fold(object, |value, name| &value[name])
+        stored_field
+            .split('.')
+            .fold(object, |value, name| &value[name])
     };
     match found {
         Value::String(text) => text.clone(),

@@ -5,9 +5,13 @@
 
 use serde_json::Value;
 
-use super::{ChangeKind, ObjectKey, State, Store, defaults, metadata, patching};
-use crate::admission::UnknownFields;
-use crate::emulator::api_error::{ApiError, StatusCause};
+use super::checks::{
+    check_crd, check_finalizers_while_deleting, check_kind, check_pod_update, name_required,
+    strict_decoding_error,
+};
+use super::{ChangeKind, ObjectKey, State, Store, defaults, events, metadata, patching, served_as};
+use crate::admission::{CauseKind, UnknownFields};
+use crate::emulator::api_error::ApiError;
 use crate::emulator::registry::ResourceType;
 
 /// Which part of an object a request writes.
@@ -57,6 +61,14 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
+impl Written {
+    /// The written object as the type it was written through serves it.
+    fn served_as(mut self, resource: &ResourceType) -> Written {
+        self.object = served_as(resource, &self.object);
+        self
+    }
+}
+
 /// How a write came in, which decides how field ownership is recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Operation {
@@ -74,6 +86,7 @@ impl Store {
     ) -> Result<Written, ApiError> {
         self.lock()
             .create(resource, namespace, body, options, Operation::Update)
+            .map(|written| written.served_as(resource))
     }
 
     /// Replaces an object (PUT), or its status.
@@ -88,7 +101,9 @@ impl Store {
     ) -> Result<Written, ApiError> {
         let mut state = self.lock();
         let old = state.existing(resource, namespace, name)?;
-        state.update(resource, old, body, part, options, Operation::Update)
+        state
+            .update(resource, old, body, part, options, Operation::Update)
+            .map(|written| written.served_as(resource))
     }
 
     /// Patches an object or its status; an apply patch creates a missing object.
@@ -107,20 +122,28 @@ impl Store {
         let key = ObjectKey::new(resource, namespace, name);
         let old = state.objects.get(&key).cloned();
         if kind == PatchKind::Apply {
-            return state.apply(resource, namespace, name, old, body, part, options);
+            return state
+                .apply(resource, namespace, name, old, body, part, options)
+                .map(|written| written.served_as(resource));
         }
         let old = old.ok_or_else(|| ApiError::not_found(resource, name))?;
+        // A patch applies to the object as this version serves it.
+        let served = served_as(resource, &old);
         let patched = match kind {
-            PatchKind::Merge => patching::merge(&old, body),
-            PatchKind::Json => patching::json(&old, body)?,
+            PatchKind::Merge => patching::merge(&served, body),
+            PatchKind::Json => patching::json(&served, body)?,
             PatchKind::Strategic if resource.is_custom() => {
                 return Err(ApiError::unsupported_media_type(
                     "application/strategic-merge-patch+json",
                 ));
             }
-            PatchKind::Strategic | PatchKind::Apply => patching::strategic(resource, &old, body)?,
+            PatchKind::Strategic | PatchKind::Apply => {
+                patching::strategic(resource, &served, body)?
+            }
         };
-        state.update(resource, old, patched, part, options, Operation::Update)
+        state
+            .update(resource, old, patched, part, options, Operation::Update)
+            .map(|written| written.served_as(resource))
     }
 }
 
@@ -165,9 +188,10 @@ impl State {
         }
         applied["metadata"]["name"] = Value::String(name.to_owned());
         restrict_to_part(resource, &mut applied, part);
+        let served = old.as_ref().map(|old| served_as(resource, old));
         let result = patching::apply(
             resource,
-            old.as_ref(),
+            served.as_ref(),
             &applied,
             manager,
             options.force,
@@ -183,11 +207,12 @@ impl State {
         &mut self,
         resource: &ResourceType,
         namespace: Option<&str>,
-        mut object: Value,
+        object: Value,
         options: &WriteOptions,
         operation: Operation,
     ) -> Result<Written, ApiError> {
         check_kind(resource, &object)?;
+        let mut object = events::to_storage(resource, object);
         let namespace = self.place(resource, namespace, &mut object)?;
         let name = match object["metadata"]["name"]
             .as_str()
@@ -261,12 +286,13 @@ impl State {
         &mut self,
         resource: &ResourceType,
         old: Value,
-        mut object: Value,
+        object: Value,
         part: Part,
         options: &WriteOptions,
         operation: Operation,
     ) -> Result<Written, ApiError> {
         check_kind(resource, &object)?;
+        let mut object = events::to_storage(resource, object);
         let name = old["metadata"]["name"]
             .as_str()
             .unwrap_or_default()
@@ -420,63 +446,40 @@ impl State {
         if !resource.is_custom() {
             return Ok((object.clone(), Vec::new()));
         }
-        let admitted = self
-            .catalog
-            .admit_with(object, old, UnknownFields::Prune)
-            .map_err(|rejection| ApiError::from_rejection(resource, &rejection))?;
+        let admitted = match self.catalog.admit_with(object, old, UnknownFields::Prune) {
+            Ok(admitted) => admitted,
+            Err(rejection) => {
+                // The apiserver decodes before it validates: under strict field validation an
+                // unknown field is a 400, even when some value is invalid as well.
+                if validation == FieldValidation::Strict
+                    && let Err(strict) = self.catalog.admit_with(object, old, UnknownFields::Reject)
+                {
+                    let unknown: Vec<String> = strict
+                        .causes
+                        .iter()
+                        .filter(|cause| cause.kind == CauseKind::UnknownField)
+                        .map(ToString::to_string)
+                        .collect();
+                    if !unknown.is_empty() {
+                        return Err(strict_decoding_error(resource, &unknown));
+                    }
+                }
+                return Err(ApiError::from_rejection(resource, &rejection));
+            }
+        };
         let unknown: Vec<String> = admitted
             .pruned
             .iter()
             .map(|field| format!("unknown field \"{field}\""))
             .collect();
         match validation {
-            FieldValidation::Strict if !unknown.is_empty() => Err(ApiError::bad_request(format!(
-                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-                unknown.join(", "),
-                kind = resource.kind,
-                version = resource.version,
-            ))),
+            FieldValidation::Strict if !unknown.is_empty() => {
+                Err(strict_decoding_error(resource, &unknown))
+            }
             FieldValidation::Warn => Ok((admitted.object, unknown)),
             FieldValidation::Strict | FieldValidation::Ignore => Ok((admitted.object, Vec::new())),
         }
     }
-}
-
-fn check_kind(resource: &ResourceType, object: &Value) -> Result<(), ApiError> {
-    if !object.is_object() {
-        return Err(ApiError::bad_request(
-            "the body of the request must be a JSON object",
-        ));
-    }
-    let api_version = object["apiVersion"].as_str().unwrap_or_default();
-    let kind = object["kind"].as_str().unwrap_or_default();
-    let group_of = |api_version: &str| {
-        api_version
-            .split_once('/')
-            .map_or("", |(group, _)| group)
-            .to_owned()
-    };
-    if (!kind.is_empty() && kind != resource.kind)
-        || (!api_version.is_empty() && group_of(api_version) != resource.group)
-    {
-        return Err(ApiError::bad_request(format!(
-            "the API version in the data ({api_version}) does not match the expected API version ({})",
-            resource.api_version()
-        )));
-    }
-    Ok(())
-}
-
-fn name_required(resource: &ResourceType) -> ApiError {
-    ApiError::invalid(
-        resource,
-        "",
-        vec![StatusCause {
-            reason: "FieldValueRequired".to_owned(),
-            message: "Required value: name or generateName is required".to_owned(),
-            field: "metadata.name".to_owned(),
-        }],
-    )
 }
 
 /// Keeps the request to the part of the object its endpoint may write.
@@ -560,114 +563,6 @@ fn carry_server_metadata(old: &Value, object: &mut Value) {
         && let Some(managed) = old["metadata"].get("managedFields")
     {
         object["metadata"]["managedFields"] = managed.clone();
-    }
-}
-
-fn check_finalizers_while_deleting(
-    resource: &ResourceType,
-    old: &Value,
-    object: &Value,
-) -> Result<(), ApiError> {
-    if old["metadata"].get("deletionTimestamp").is_none() {
-        return Ok(());
-    }
-    let finalizers = |object: &Value| -> Vec<String> {
-        object["metadata"]["finalizers"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let before = finalizers(old);
-    let added: Vec<String> = finalizers(object)
-        .into_iter()
-        .filter(|f| !before.contains(f))
-        .collect();
-    if added.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::invalid(
-        resource,
-        old["metadata"]["name"].as_str().unwrap_or_default(),
-        vec![StatusCause {
-            reason: "FieldValueForbidden".to_owned(),
-            message: "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{".to_owned()
-                + &added.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ")
-                + "}",
-            field: "metadata.finalizers".to_owned(),
-        }],
-    ))
-}
-
-/// A pod's spec is immutable but for container images (and binding, which has its own
-/// endpoint), as in the real API.
-fn check_pod_update(resource: &ResourceType, old: &Value, object: &Value) -> Result<(), ApiError> {
-    let without_images = |pod: &Value| {
-        let mut spec = pod["spec"].clone();
-        for list in ["containers", "initContainers"] {
-            if let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) {
-                for container in containers {
-                    container["image"] = Value::Null;
-                }
-            }
-        }
-        spec
-    };
-    if without_images(old) == without_images(object) {
-        return Ok(());
-    }
-    Err(ApiError::invalid(
-        resource,
-        old["metadata"]["name"].as_str().unwrap_or_default(),
-        vec![StatusCause {
-            reason: "FieldValueForbidden".to_owned(),
-            message: "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)".to_owned(),
-            field: "spec".to_owned(),
-        }],
-    ))
-}
-
-/// A CRD must be named `plural.group` and have installable schemas.
-fn check_crd(resource: &ResourceType, crd: &Value) -> Result<(), ApiError> {
-    let name = crd["metadata"]["name"].as_str().unwrap_or_default();
-    let spec = &crd["spec"];
-    let expected = format!(
-        "{}.{}",
-        spec["names"]["plural"].as_str().unwrap_or_default(),
-        spec["group"].as_str().unwrap_or_default()
-    );
-    let mut causes = Vec::new();
-    if name != expected {
-        causes.push(StatusCause {
-            reason: "FieldValueInvalid".to_owned(),
-            message: format!("Invalid value: {name:?}: must be spec.names.plural+\".\"+spec.group"),
-            field: "metadata.name".to_owned(),
-        });
-    }
-    let versions = spec["versions"].as_array().cloned().unwrap_or_default();
-    for (index, version) in versions.iter().enumerate() {
-        let schema = &version["schema"]["openAPIV3Schema"];
-        let field = format!("spec.versions[{index}].schema.openAPIV3Schema");
-        let problems = crate::admission::structural_problems(schema)
-            .into_iter()
-            .chain(crate::admission::rule_problems(schema));
-        for problem in problems {
-            causes.push(StatusCause {
-                reason: "FieldValueInvalid".to_owned(),
-                message: format!("Invalid value: \"object\": {problem}"),
-                field: field.clone(),
-            });
-        }
-    }
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(resource, name, causes))
     }
 }
 
