@@ -16,8 +16,8 @@ use crate::runner::kubelet::status::LOOPBACK;
 use crate::runner::quantity::{format_bytes, format_cpu};
 use crate::runner::scheduling::{NOT_READY_TAINT, UNREACHABLE_TAINT};
 
-/// The kubelet version emulated nodes report, the API version the emulator serves.
-pub const KUBELET_VERSION: &str = "v1.33.0";
+/// The kubelet version emulated nodes report: the Kubernetes version the emulator reports.
+pub const KUBELET_VERSION: &str = "v1.32.0";
 /// How many pods a node takes, the kubelet's default `maxPods`.
 pub const MAX_PODS: i64 = 110;
 
