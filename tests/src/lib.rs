@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod blender;
+pub mod cluster;
 pub mod command;
 pub mod emulator;
 pub mod garage;

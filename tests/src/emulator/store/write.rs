@@ -353,7 +353,12 @@ impl State {
             });
         }
         let key = self.key_of(resource, &object);
+        // A graceful deletion (a pod waiting for its kubelet) ends with the kubelet's own
+        // delete, not with the last finalizer.
         let finished_deleting = object["metadata"].get("deletionTimestamp").is_some()
+            && object["metadata"]["deletionGracePeriodSeconds"]
+                .as_i64()
+                .is_none_or(|seconds| seconds == 0)
             && object["metadata"]["finalizers"]
                 .as_array()
                 .is_none_or(Vec::is_empty);
