@@ -97,6 +97,11 @@ impl ResourceType {
         }
     }
 
+    /// Whether this is the core-group resource `plural` (`pods`, `namespaces`, …).
+    pub fn is_core(&self, plural: &str) -> bool {
+        self.group.is_empty() && self.plural == plural
+    }
+
     pub fn is_custom(&self) -> bool {
         matches!(self.origin, Origin::Custom { .. })
     }

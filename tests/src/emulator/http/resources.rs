@@ -113,20 +113,35 @@ fn get(
     let object = server.store.get(resource, namespace, name)?;
     if table::wants_table(&request.accept) {
         let version = object["metadata"]["resourceVersion"].clone();
-        let rendered = table::table(
+        return table_answer(
+            request,
             resource,
             std::slice::from_ref(&object),
-            request.query.include_object()?,
             json!({"resourceVersion": version}),
-            jiff::Timestamp::now(),
         );
-        return Ok(respond::with_type(
-            200,
-            table::TABLE_CONTENT_TYPE,
-            rendered.to_string(),
-        ));
     }
     Ok(respond::json(200, &object))
+}
+
+/// Objects as the `Table` kubectl asks for.
+fn table_answer(
+    request: &Request,
+    resource: &ResourceType,
+    objects: &[Value],
+    list_metadata: Value,
+) -> Result<Response, ApiError> {
+    let rendered = table::table(
+        resource,
+        objects,
+        request.query.include_object()?,
+        list_metadata,
+        jiff::Timestamp::now(),
+    );
+    Ok(respond::with_type(
+        200,
+        table::TABLE_CONTENT_TYPE,
+        rendered.to_string(),
+    ))
 }
 
 fn list(
@@ -155,18 +170,7 @@ fn list(
         metadata["remainingItemCount"] = json!(remaining);
     }
     if table::wants_table(&request.accept) {
-        let rendered = table::table(
-            resource,
-            &page.items,
-            request.query.include_object()?,
-            metadata,
-            jiff::Timestamp::now(),
-        );
-        return Ok(respond::with_type(
-            200,
-            table::TABLE_CONTENT_TYPE,
-            rendered.to_string(),
-        ));
+        return table_answer(request, resource, &page.items, metadata);
     }
     Ok(respond::json(
         200,

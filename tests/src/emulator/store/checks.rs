@@ -59,7 +59,7 @@ pub(super) fn check_finalizers_while_deleting(
     old: &Value,
     object: &Value,
 ) -> Result<(), ApiError> {
-    if old["metadata"].get("deletionTimestamp").is_none() {
+    if !super::metadata::is_being_deleted(old) {
         return Ok(());
     }
     let finalizers = |object: &Value| -> Vec<String> {

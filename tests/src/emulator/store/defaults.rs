@@ -23,7 +23,7 @@ pub fn on_create(resource: &ResourceType, object: &mut Value) {
 
 /// What the apiserver does on every write of the main resource.
 pub fn on_write(resource: &ResourceType, object: &mut Value) {
-    if resource.group.is_empty() && resource.plural == "secrets" {
+    if resource.is_core("secrets") {
         fold_string_data(object);
         if object.get("type").is_none_or(Value::is_null) {
             object["type"] = json!("Opaque");

@@ -77,20 +77,12 @@ impl State {
         if options.propagation == Propagation::Orphan {
             self.orphan_dependents(&object);
         }
-        let has_finalizers = object["metadata"]["finalizers"]
-            .as_array()
-            .is_some_and(|finalizers| !finalizers.is_empty());
+        let has_finalizers = metadata::has_finalizers(&object);
         let grace = graceful_period(resource, &object, options);
-        let deleting = object["metadata"].get("deletionTimestamp").is_some();
-        let is_namespace = resource.group.is_empty() && resource.plural == "namespaces";
-        if is_namespace && deleting {
-            return Deleted::Pending(object);
-        }
+        let is_namespace = resource.is_core("namespaces");
         if has_finalizers || grace.is_some() || is_namespace {
-            if deleting && grace.is_none() && has_finalizers {
-                return Deleted::Pending(object);
-            }
-            if deleting && grace.is_some() {
+            // Already marked: finalizers, the kubelet or the namespace controller finish it.
+            if metadata::is_being_deleted(&object) {
                 return Deleted::Pending(object);
             }
             let mut marked = object.clone();
@@ -160,7 +152,7 @@ impl State {
                         })
                 })
             })
-            .filter(|(_, object)| object["metadata"].get("deletionTimestamp").is_none())
+            .filter(|(_, object)| !metadata::is_being_deleted(object))
             .map(|(key, object)| (key.clone(), object.clone()))
             .collect();
         for (key, object) in orphaned {
@@ -200,7 +192,7 @@ impl State {
             .objects
             .iter()
             .filter(|(key, _)| key.namespace == namespace)
-            .filter(|(_, object)| object["metadata"].get("deletionTimestamp").is_none())
+            .filter(|(_, object)| !metadata::is_being_deleted(object))
             .map(|(key, object)| (key.clone(), object.clone()))
             .collect();
         for (key, object) in contents {
@@ -214,23 +206,13 @@ impl State {
     /// A terminating namespace disappears once nothing is left in it (its `kubernetes`
     /// finalizer is the namespace controller's).
     fn finish_namespace_if_empty(&mut self, namespace: &str) {
-        let key = ObjectKey {
-            group: String::new(),
-            plural: "namespaces".to_owned(),
-            namespace: String::new(),
-            name: namespace.to_owned(),
-        };
+        let key = ObjectKey::namespace(namespace);
         let terminating = self
             .objects
             .get(&key)
-            .is_some_and(|ns| ns["metadata"].get("deletionTimestamp").is_some());
+            .is_some_and(|ns| metadata::is_being_deleted(ns) && !metadata::has_finalizers(ns));
         let empty = !self.objects.keys().any(|k| k.namespace == namespace);
-        let held = self.objects.get(&key).is_some_and(|ns| {
-            ns["metadata"]["finalizers"]
-                .as_array()
-                .is_some_and(|finalizers| !finalizers.is_empty())
-        });
-        if terminating && empty && !held {
+        if terminating && empty {
             self.remove(&key);
         }
     }
@@ -268,7 +250,7 @@ fn graceful_period(
     object: &Value,
     options: &DeleteOptions,
 ) -> Option<i64> {
-    let is_pod = resource.group.is_empty() && resource.plural == "pods";
+    let is_pod = resource.is_core("pods");
     if !is_pod
         || object["spec"]["nodeName"]
             .as_str()

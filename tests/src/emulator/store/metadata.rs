@@ -38,7 +38,7 @@ pub fn generated_suffix() -> String {
 
 /// Checks `metadata.name` as a DNS-1123 subdomain (namespaces: a DNS-1123 label).
 pub fn validate_name(resource: &ResourceType, name: &str) -> Result<(), ApiError> {
-    let label_only = resource.group.is_empty() && resource.plural == "namespaces";
+    let label_only = resource.is_core("namespaces");
     let max = if label_only { 63 } else { 253 };
     let part_ok = |part: &str| {
         !part.is_empty()
@@ -71,6 +71,30 @@ pub fn validate_name(resource: &ResourceType, name: &str) -> Result<(), ApiError
             field: "metadata.name".to_owned(),
         }],
     ))
+}
+
+/// Whether the object has a `deletionTimestamp`.
+pub fn is_being_deleted(object: &Value) -> bool {
+    object["metadata"].get("deletionTimestamp").is_some()
+}
+
+/// Whether finalizers still hold the object.
+pub fn has_finalizers(object: &Value) -> bool {
+    object["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|finalizers| !finalizers.is_empty())
+}
+
+/// Sets `to[field]` to `from[field]`, or removes it when `from` has none.
+pub fn copy_or_remove(from: &Value, to: &mut Value, field: &str) {
+    match from.get(field) {
+        Some(value) => to[field] = value.clone(),
+        None => {
+            if let Some(fields) = to.as_object_mut() {
+                fields.remove(field);
+            }
+        }
+    }
 }
 
 /// Whether `new` differs from `old` outside metadata and status, which bumps `generation`.

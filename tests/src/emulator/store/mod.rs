@@ -55,6 +55,16 @@ impl ObjectKey {
         }
     }
 
+    /// The key of the namespace named `name`.
+    pub fn namespace(name: &str) -> ObjectKey {
+        ObjectKey {
+            group: String::new(),
+            plural: "namespaces".to_owned(),
+            namespace: String::new(),
+            name: name.to_owned(),
+        }
+    }
+
     fn is_of(&self, resource: &ResourceType) -> bool {
         events::storage_identity(resource) == (self.group.as_str(), self.plural.as_str())
     }

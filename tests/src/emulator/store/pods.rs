@@ -9,6 +9,7 @@ use super::selectors::LabelSelector;
 use super::{ChangeKind, ObjectKey, State, Store, metadata};
 use crate::emulator::api_error::{ApiError, StatusCause};
 use crate::emulator::registry::ResourceType;
+use crate::emulator::table::selector_string;
 
 impl Store {
     /// `POST pods/{name}/binding`.
@@ -39,7 +40,7 @@ impl Store {
             );
             return Err(error);
         }
-        if old["metadata"].get("deletionTimestamp").is_some() {
+        if metadata::is_being_deleted(&old) {
             let mut error = ApiError::conflict(pods, name);
             error.message = format!(
                 "Operation cannot be fulfilled on pods/binding \"{name}\": pod {name} is being deleted, cannot be assigned to a host"
@@ -97,7 +98,7 @@ impl State {
             .map(|(_, budget)| budget)
             .collect();
         for budget in budgets {
-            let selector = label_selector_text(&budget["spec"]["selector"]);
+            let selector = selector_string(Some(&budget["spec"]["selector"]));
             let Ok(selector) = LabelSelector::parse(&selector) else {
                 continue;
             };
@@ -150,37 +151,6 @@ fn is_ready(pod: &Value) -> bool {
                 .iter()
                 .any(|c| c["type"] == "Ready" && c["status"] == "True")
         })
-}
-
-/// A `matchLabels`/`matchExpressions` selector in the text form of a `labelSelector`.
-pub fn label_selector_text(selector: &Value) -> String {
-    let mut parts: Vec<String> = selector["matchLabels"]
-        .as_object()
-        .map(|labels| {
-            labels
-                .iter()
-                .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for expression in selector["matchExpressions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
-        let key = expression["key"].as_str().unwrap_or_default();
-        let values: Vec<&str> = expression["values"]
-            .as_array()
-            .map(|values| values.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        parts.push(match expression["operator"].as_str().unwrap_or_default() {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "DoesNotExist" => format!("!{key}"),
-            _ => key.to_owned(),
-        });
-    }
-    parts.join(",")
 }
 
 /// Adds or replaces a pod condition of the same type.

@@ -314,7 +314,7 @@ impl State {
         keep_other_part(resource, &old, &mut object, part);
         carry_server_metadata(&old, &mut object);
         check_finalizers_while_deleting(resource, &old, &object)?;
-        if resource.group.is_empty() && resource.plural == "pods" && part == Part::Main {
+        if resource.is_core("pods") && part == Part::Main {
             check_pod_update(resource, &old, &object)?;
         }
         if resource.kind == "CustomResourceDefinition" && part == Part::Main {
@@ -355,13 +355,11 @@ impl State {
         let key = self.key_of(resource, &object);
         // A graceful deletion (a pod waiting for its kubelet) ends with the kubelet's own
         // delete, not with the last finalizer.
-        let finished_deleting = object["metadata"].get("deletionTimestamp").is_some()
+        let finished_deleting = metadata::is_being_deleted(&object)
             && object["metadata"]["deletionGracePeriodSeconds"]
                 .as_i64()
                 .is_none_or(|seconds| seconds == 0)
-            && object["metadata"]["finalizers"]
-                .as_array()
-                .is_none_or(Vec::is_empty);
+            && !metadata::has_finalizers(&object);
         let object = self.commit(ChangeKind::Modified, key.clone(), Some(old), object);
         if finished_deleting {
             self.remove(&key);
@@ -406,13 +404,7 @@ impl State {
                 "the namespace of the provided object does not match the namespace sent on the request",
             ));
         }
-        let namespaces_key = ObjectKey {
-            group: String::new(),
-            plural: "namespaces".to_owned(),
-            namespace: String::new(),
-            name: namespace.to_owned(),
-        };
-        match self.objects.get(&namespaces_key) {
+        match self.objects.get(&ObjectKey::namespace(namespace)) {
             None => {
                 let mut error = ApiError::new(
                     404,
@@ -423,7 +415,7 @@ impl State {
                 error.details.kind = Some("namespaces".to_owned());
                 return Err(error);
             }
-            Some(existing) if existing["metadata"].get("deletionTimestamp").is_some() => {
+            Some(existing) if metadata::is_being_deleted(existing) => {
                 return Err(ApiError::new(
                     403,
                     "Forbidden",
@@ -514,30 +506,13 @@ fn keep_other_part(resource: &ResourceType, old: &Value, object: &mut Value, par
         return;
     }
     match part {
-        Part::Main => match old.get("status") {
-            Some(status) => object["status"] = status.clone(),
-            None => {
-                if let Some(fields) = object.as_object_mut() {
-                    fields.remove("status");
-                }
-            }
-        },
+        Part::Main => metadata::copy_or_remove(old, object, "status"),
         Part::Status => {
-            let status = object.get("status").cloned();
             let mut kept = old.clone();
-            match status {
-                Some(status) => kept["status"] = status,
-                None => {
-                    if let Some(fields) = kept.as_object_mut() {
-                        fields.remove("status");
-                    }
-                }
-            }
+            metadata::copy_or_remove(object, &mut kept, "status");
             // The status endpoint changes no metadata but ownership records.
-            let managed = object["metadata"].get("managedFields").cloned();
-            kept["metadata"] = old["metadata"].clone();
-            if let Some(managed) = managed {
-                kept["metadata"]["managedFields"] = managed;
+            if let Some(managed) = object["metadata"].get("managedFields") {
+                kept["metadata"]["managedFields"] = managed.clone();
             }
             *object = kept;
         }
@@ -555,14 +530,7 @@ fn carry_server_metadata(old: &Value, object: &mut Value) {
         "namespace",
         "name",
     ] {
-        match old["metadata"].get(field) {
-            Some(value) => object["metadata"][field] = value.clone(),
-            None => {
-                if let Some(fields) = object["metadata"].as_object_mut() {
-                    fields.remove(field);
-                }
-            }
-        }
+        metadata::copy_or_remove(&old["metadata"], &mut object["metadata"], field);
     }
     if object["metadata"].get("managedFields").is_none()
         && let Some(managed) = old["metadata"].get("managedFields")

@@ -13,6 +13,8 @@ mod jsonpath;
 mod pod;
 mod selectors;
 
+pub(crate) use selectors::selector_string;
+
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
