@@ -180,6 +180,22 @@ pub struct RenderShotStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_frame: Option<LastFrame>,
 
+    /// Hash of the settings that decide the pixels (scene, engine, output, thumbnails) the
+    /// current RenderJobs render with. When it changes, every frame is rendered again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub render_hash: Option<String>,
+
+    /// Frames whose files were already in the output when they were planned, so no
+    /// RenderJob renders them, in frame set form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::limits::MAX_STATUS_FRAME_SET_LENGTH))]
+    pub found_frames: Option<String>,
+
+    /// The `metadata.generation` whose frames were looked up in the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_generation: Option<i64>,
+
     /// Contact sheet and animated preview, made when every frame is rendered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<Preview>,

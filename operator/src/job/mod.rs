@@ -1,0 +1,4 @@
+//! The RenderJob controller: one pod per attempt, retries for the frames still missing.
+
+pub mod attempts;
+pub mod pod;

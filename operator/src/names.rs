@@ -1,0 +1,107 @@
+//! The names, labels, annotations and field managers the operator puts on what it creates.
+//! Deterministic: the same shot and chunk always give the same names, so a restarted operator
+//! or a repeated reconcile finds its earlier work instead of duplicating it.
+
+use framefarm_crds::RenderSettings;
+use sha2::{Digest, Sha256};
+
+/// Field manager of everything the operator applies (RenderJobs, pods, status).
+pub const OPERATOR_MANAGER: &str = "framefarm-operator";
+
+/// Shot a RenderJob or pod belongs to.
+pub const SHOT_LABEL: &str = "framefarm.io/shot";
+/// RenderJob a pod renders.
+pub const JOB_LABEL: &str = "framefarm.io/job";
+/// Attempt number of a render pod, counting from 1.
+pub const ATTEMPT_LABEL: &str = "framefarm.io/attempt";
+/// Render hash of a RenderJob (see [`render_hash`]).
+pub const RENDER_HASH_LABEL: &str = "framefarm.io/render-hash";
+/// `render` for render pods, `preview` for the preview pod.
+pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "framefarm-operator";
+pub const RENDER_COMPONENT: &str = "render";
+pub const PREVIEW_COMPONENT: &str = "preview";
+
+/// On a RenderJob: render its frames even where files exist (set after a settings change).
+pub const OVERWRITE_ANNOTATION: &str = "framefarm.io/overwrite";
+
+/// Finalizer of shots with `retention: Delete`: their files are removed before they go.
+pub const CLEANUP_FINALIZER: &str = "framefarm.io/delete-output";
+
+/// Longest shot name prefix in a RenderJob name; keeps job names valid label values
+/// (63 characters) with room for the hash and a seven-digit frame number.
+const SHOT_PREFIX_LENGTH: usize = 40;
+
+/// Characters of the render hash used in names and labels.
+const HASH_LENGTH: usize = 8;
+
+/// Hash of the settings that decide the pixels: scene, engine, output and thumbnails.
+/// Placement, retries and suspend do not change what a frame looks like, so they are left out.
+pub fn render_hash(settings: &RenderSettings) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        serde_json::to_vec(&settings.scene),
+        serde_json::to_vec(&settings.engine),
+        serde_json::to_vec(&settings.output),
+        serde_json::to_vec(&settings.thumbnails),
+    ] {
+        // Serializing plain data structs cannot fail; an empty part would still hash.
+        hasher.update(part.unwrap_or_default());
+        hasher.update([0]);
+    }
+    let digest = hex::encode(hasher.finalize());
+    digest[..HASH_LENGTH].to_owned()
+}
+
+/// Name of the RenderJob for the chunk starting at `first_frame`.
+pub fn job_name(shot: &str, hash: &str, first_frame: u64) -> String {
+    format!("{}-{hash}-{first_frame}", shot_prefix(shot))
+}
+
+/// Name of a RenderJob's pod for `attempt`.
+pub fn pod_name(job: &str, attempt: u32) -> String {
+    format!("{job}-{attempt}")
+}
+
+/// Name of the pod that builds a shot's preview.
+pub fn preview_pod_name(shot: &str, hash: &str) -> String {
+    format!("{}-{hash}-preview", shot_prefix(shot))
+}
+
+fn shot_prefix(shot: &str) -> &str {
+    let mut end = shot.len().min(SHOT_PREFIX_LENGTH);
+    while !shot.is_char_boundary(end) {
+        end -= 1;
+    }
+    shot[..end].trim_end_matches(['-', '.'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_names_are_valid_label_values_even_for_long_shot_names() {
+        let shot = "sh010-lighting-v003-with-a-very-long-name-that-goes-on.and-on";
+        let name = job_name(shot, "0123abcd", 9_999_999);
+        assert!(name.len() <= 63, "{name}");
+        assert_eq!(
+            name,
+            "sh010-lighting-v003-with-a-very-long-nam-0123abcd-9999999"
+        );
+        assert_eq!(job_name("sh-", "0123abcd", 1), "sh-0123abcd-1");
+    }
+
+    #[test]
+    fn the_render_hash_ignores_placement_and_follows_the_scene() {
+        let mut settings = RenderSettings::default();
+        let before = render_hash(&settings);
+        settings.suspend = true;
+        settings.placement.priority_class_name = Some("render-high".into());
+        assert_eq!(render_hash(&settings), before);
+        settings.scene.uri = "s3://studio/sh010_v004.blend".into();
+        assert_ne!(render_hash(&settings), before);
+        assert_eq!(before.len(), 8);
+    }
+}
