@@ -72,6 +72,15 @@ fn default_naming() -> String {
     DEFAULT_NAMING.into()
 }
 
+/// Object keys of a shot's contact sheet and animated preview under the output prefix
+/// (`prefix` is empty or ends in `/`).
+pub fn preview_keys(prefix: &str, shot: &str) -> (String, String) {
+    (
+        format!("{prefix}preview/{shot}-contact-sheet.png"),
+        format!("{prefix}preview/{shot}-preview.gif"),
+    )
+}
+
 /// Whether a shot's files outlive it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Retention {

@@ -186,6 +186,11 @@ pub struct RenderShotStatus {
     #[schemars(length(max = 64))]
     pub render_hash: Option<String>,
 
+    /// True when the current render replaces frames rendered with earlier settings: its
+    /// RenderJobs render every frame even where a file exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overwrite_existing: Option<bool>,
+
     /// Frames whose files were already in the output when they were planned, so no
     /// RenderJob renders them, in frame set form.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,4 +3,5 @@
 
 pub mod job;
 pub mod names;
+pub mod pods;
 pub mod shot;

@@ -1,4 +1,3 @@
 //! The RenderJob controller: one pod per attempt, retries for the frames still missing.
 
 pub mod attempts;
-pub mod pod;
