@@ -1,3 +1,6 @@
+//! How planning answers new shots, finished jobs, suspension, settings and render-hash changes,
+//! shrunk and extended frame sets, and a shot of 100,000 frames.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use framefarm_crds::job::JobPhase;
