@@ -115,7 +115,7 @@ async fn deleting_with_wrong_keys_is_refused_as_a_credentials_problem() {
     put_all(&good, std::slice::from_ref(&key)).await;
     let wrong = storage(&garage, garage.access_key_id(), "not-the-secret");
     let error = wrong
-        .delete_objects(BUCKET, &[key.clone()])
+        .delete_objects(BUCKET, std::slice::from_ref(&key))
         .await
         .unwrap_err();
     assert!(

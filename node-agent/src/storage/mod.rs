@@ -1,5 +1,6 @@
-//! S3-compatible object storage as the agent uses it: one client per run built from the
-//! RenderJob's storage settings and credentials from the environment, errors sorted into the
+//! S3-compatible object storage as the agent (and the operator) uses it: one client per run
+//! built from the storage settings and credentials (from the environment, or given), errors
+//! sorted into the
 //! causes a user can act on, and retries with backoff for the transient ones. Transfers live
 //! in `download`, `upload`, `listing` and `removal`; nothing here knows about frames.
 
