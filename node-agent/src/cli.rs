@@ -1,22 +1,25 @@
-//! The command line: `render` a manifest on a workstation, `run` a RenderJob in a pod, and
-//! `thumbnail` one image. Each command gathers its settings, builds the pieces (storage,
-//! cache, destination, reporter) and hands over to `render::render_chunk`.
+//! The command line: `render` a manifest on a workstation, `run` a RenderJob in a pod,
+//! `preview` a RenderShot, `install` the agent for an engine image, `fetch` one object into
+//! the cache and `thumbnail` one image. Each command gathers its settings, builds the pieces
+//! (storage, cache, destination, reporter) and hands over to the module doing the work.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use framefarm_crds::{FrameSet, RenderJob};
+use framefarm_crds::{FrameSet, RenderJob, RenderShot};
 use kube::Api;
 use tokio::sync::watch;
 
 use crate::cache::Cache;
 use crate::destination::Destination;
+use crate::frame_plan::status_frame_set;
 use crate::order::{OrderError, WorkOrder};
 use crate::outcome::AgentError;
 use crate::render::{RunSettings, Summary, render_chunk};
 use crate::report::{Reporter, StatusBook, StatusSink};
 use crate::scene::SceneSource;
+use crate::shot_preview::{PreviewOutcome, make_shot_preview};
 use crate::storage::{Storage, StorageCredentials, TransferSettings};
 
 /// Framefarm node-agent: renders the frames of one RenderJob, uploads each frame and its
@@ -34,6 +37,10 @@ pub enum Command {
     Render(RenderArgs),
     /// Render the RenderJob named by the environment (inside a pod started by the operator).
     Run(RunArgs),
+    /// Make the contact sheet and animated preview of the RenderShot named by the environment.
+    Preview(PreviewArgs),
+    /// Copy this program to a path, e.g. into a volume shared with an engine's container.
+    Install(InstallArgs),
     /// Download an object into the node cache, e.g. to warm a node before a shot starts.
     Fetch(FetchArgs),
     /// Make a thumbnail of one image (PNG, JPEG or OpenEXR).
@@ -93,6 +100,24 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The RenderShot to preview.
+    #[arg(long, env = "FRAMEFARM_SHOT_NAME")]
+    pub shot: Option<String>,
+    /// Its namespace.
+    #[arg(long, env = "FRAMEFARM_SHOT_NAMESPACE")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Where to put the program, e.g. /framefarm/bin/node-agent; folders are created.
+    pub dest: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct CommonArgs {
     /// Node-local cache of scenes and assets, shared by the agents of a node.
     #[arg(
@@ -108,8 +133,13 @@ pub struct CommonArgs {
     /// temporary folder).
     #[arg(long, env = "FRAMEFARM_WORK_DIR")]
     pub work_dir: Option<PathBuf>,
-    /// Render frames whose files already exist in the output.
-    #[arg(long)]
+    /// Render frames whose files already exist in the output (frames this RenderJob rendered
+    /// already are never rendered again).
+    #[arg(
+        long,
+        env = "FRAMEFARM_OVERWRITE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub overwrite: bool,
     /// The Blender program.
     #[arg(long, env = "FRAMEFARM_BLENDER", default_value = crate::engine::blender::DEFAULT_PROGRAM)]
@@ -242,7 +272,8 @@ pub async fn render(args: RenderArgs, stop: watch::Receiver<bool>) -> Result<Sum
 
 /// `node-agent run`.
 pub async fn run(args: RunArgs, stop: watch::Receiver<bool>) -> Result<Summary, AgentError> {
-    let name = args.job.clone().ok_or(AgentError::NoJobNamed {
+    let name = args.job.clone().ok_or(AgentError::NotNamed {
+        what: "RenderJob to render",
         variable: "FRAMEFARM_JOB_NAME",
         flag: "job",
     })?;
@@ -297,6 +328,47 @@ pub async fn run(args: RunArgs, stop: watch::Receiver<bool>) -> Result<Summary, 
         stop,
     )
     .await
+}
+
+/// `node-agent preview`.
+pub async fn preview(args: PreviewArgs) -> Result<PreviewOutcome, AgentError> {
+    let name = args.shot.clone().ok_or(AgentError::NotNamed {
+        what: "RenderShot to preview",
+        variable: "FRAMEFARM_SHOT_NAME",
+        flag: "shot",
+    })?;
+    let client = kube::Client::try_default()
+        .await
+        .map_err(AgentError::KubeClient)?;
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let api: Api<RenderShot> = Api::namespaced(client, &namespace);
+    let shot = api.get(&name).await.map_err(|source| AgentError::GetShot {
+        namespace: namespace.clone(),
+        name: name.clone(),
+        source,
+    })?;
+    let mut order = WorkOrder::from_shot(&shot)?;
+    order.namespace.get_or_insert(namespace);
+    let failed = status_frame_set(
+        shot.status
+            .as_ref()
+            .and_then(|status| status.failed_frames.as_deref()),
+        "failedFrames",
+    );
+    let storage = Storage::new(
+        &order.settings.storage,
+        StorageCredentials::from_env()?,
+        args.common.transfer(),
+    )?;
+    make_shot_preview(&order, &failed, &storage).await
+}
+
+/// `node-agent install`: returns the bytes written.
+pub fn install(args: &InstallArgs) -> Result<u64, AgentError> {
+    Ok(crate::install::install_self(&args.dest)?)
 }
 
 /// `node-agent fetch`: returns the cached path and the bytes downloaded.

@@ -1,5 +1,5 @@
 //! The node-agent binary: parses the command line, wires SIGTERM and Ctrl-C to a graceful
-//! stop, runs the command and turns its outcome into an exit code.
+//! stop of a render, runs the command and turns its outcome into an exit code.
 
 use std::process::ExitCode;
 
@@ -32,6 +32,17 @@ fn main() -> ExitCode {
             }
         },
         Command::Fetch(args) => fetch(args),
+        Command::Install(args) => match cli::install(&args) {
+            Ok(bytes) => {
+                eprintln!(
+                    "node-agent: installed {} ({bytes} bytes)",
+                    args.dest.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => exit_with(&error),
+        },
+        Command::Preview(args) => preview(args),
         Command::Render(args) => run_until_done(|stop| cli::render(args, stop)),
         Command::Run(args) => run_until_done(|stop| cli::run(args, stop)),
     }
@@ -47,6 +58,36 @@ fn fetch(args: cli::FetchArgs) -> ExitCode {
         Ok((path, downloaded)) => {
             println!("{}", path.display());
             eprintln!("node-agent: downloaded {downloaded} bytes");
+            ExitCode::SUCCESS
+        }
+        Err(error) => exit_with(&error),
+    }
+}
+
+/// Runs `preview` and says what it stored and which frames it shows.
+fn preview(args: cli::PreviewArgs) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(cli::preview(args)) {
+        Ok(outcome) => {
+            println!("{}", outcome.contact_sheet);
+            println!("{}", outcome.animation);
+            let missing = if outcome.missing.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} without a thumbnail ({})",
+                    outcome.missing.len(),
+                    outcome.missing
+                )
+            };
+            eprintln!(
+                "node-agent: preview of {} frame(s) ({}){missing}",
+                outcome.shown.len(),
+                outcome.shown
+            );
             ExitCode::SUCCESS
         }
         Err(error) => exit_with(&error),
@@ -88,8 +129,17 @@ where
                         summary.skipped
                     )
                 };
+                let failed = if summary.failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", left out {} that failed every attempt ({})",
+                        summary.failed.len(),
+                        summary.failed
+                    )
+                };
                 eprintln!(
-                    "node-agent: rendered {} frame(s){skipped}, downloaded {} bytes",
+                    "node-agent: rendered {} frame(s){skipped}{failed}, downloaded {} bytes",
                     summary.rendered.len(),
                     summary.downloaded
                 );

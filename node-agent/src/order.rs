@@ -1,6 +1,7 @@
-//! The work order: what the agent is asked to render, read from a RenderJob (in a pod) or
-//! from a RenderShot or RenderJob manifest (on a workstation), validated once and resolved
-//! into storage locations and object keys. Everything after this step uses only the order.
+//! The work order: what the agent is asked to render, read from a RenderJob (in a pod), a
+//! RenderShot (for its preview) or a RenderShot or RenderJob manifest (on a workstation),
+//! validated once and resolved into storage locations and object keys, with what earlier
+//! attempts of a RenderJob settled. Everything after this step uses only the order.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,8 @@ use framefarm_crds::storage::S3Uri;
 use framefarm_crds::{FieldErrors, FrameSet, RenderJob, RenderSettings, RenderShot};
 use serde_json::Value;
 use thiserror::Error;
+
+use crate::frame_plan::PriorAttempts;
 
 /// Why the agent cannot work on what it was given.
 #[derive(Debug, Error)]
@@ -50,6 +53,8 @@ pub struct WorkOrder {
     pub output_bucket: String,
     pub output_prefix: String,
     pub naming: OutputNaming,
+    /// Frames earlier attempts of this RenderJob rendered or gave up on (none for a shot).
+    pub prior: PriorAttempts,
 }
 
 impl WorkOrder {
@@ -62,12 +67,35 @@ impl WorkOrder {
             errors,
         };
         job.spec.validate().map_err(invalid)?;
-        Self::resolve(
+        let mut order = Self::resolve(
             "RenderJob",
             name.clone(),
             job.metadata.namespace.clone(),
             &job.spec.frames,
             &job.spec.render,
+        )
+        .map_err(invalid)?;
+        if let Some(status) = &job.status {
+            order.prior = PriorAttempts::from_status(status);
+        }
+        Ok(order)
+    }
+
+    /// The order for a RenderShot: all of its frames, as one render.
+    pub fn from_shot(shot: &RenderShot) -> Result<Self, OrderError> {
+        let name = shot.metadata.name.clone().unwrap_or_default();
+        let invalid = |errors| OrderError::Invalid {
+            kind: "RenderShot",
+            name: name.clone(),
+            errors,
+        };
+        shot.spec.validate().map_err(invalid)?;
+        Self::resolve(
+            "RenderShot",
+            name.clone(),
+            shot.metadata.namespace.clone(),
+            &shot.spec.frames,
+            &shot.spec.render,
         )
         .map_err(invalid)
     }
@@ -98,21 +126,7 @@ impl WorkOrder {
                 Some("RenderShot") => {
                     let shot: RenderShot = serde_json::from_value(document)
                         .map_err(|error| parse_failed(format!("RenderShot: {error}")))?;
-                    let name = shot.metadata.name.clone().unwrap_or_default();
-                    let invalid = |errors| OrderError::Invalid {
-                        kind: "RenderShot",
-                        name: name.clone(),
-                        errors,
-                    };
-                    shot.spec.validate().map_err(invalid)?;
-                    return Self::resolve(
-                        "RenderShot",
-                        name.clone(),
-                        shot.metadata.namespace.clone(),
-                        &shot.spec.frames,
-                        &shot.spec.render,
-                    )
-                    .map_err(invalid);
+                    return Self::from_shot(&shot);
                 }
                 _ => continue,
             }
@@ -159,6 +173,7 @@ impl WorkOrder {
             output_bucket: output.bucket().to_owned(),
             output_prefix: output.key().to_owned(),
             naming,
+            prior: PriorAttempts::default(),
         })
     }
 
@@ -176,11 +191,16 @@ impl WorkOrder {
         )
     }
 
+    /// The folder of thumbnails under the output prefix.
+    pub fn thumbnail_prefix(&self) -> String {
+        format!("{}thumbs/", self.output_prefix)
+    }
+
     /// The object key of `frame`'s thumbnail.
     pub fn thumbnail_key(&self, frame: u64, extension: &str) -> String {
         format!(
-            "{}thumbs/{}",
-            self.output_prefix,
+            "{}{}",
+            self.thumbnail_prefix(),
             self.naming.file_name(frame, extension)
         )
     }
@@ -239,6 +259,51 @@ mod tests {
         );
         order.write_to_folder_root();
         assert_eq!(order.frame_key(1, "png"), "beauty/sh010_0001.png");
+    }
+
+    #[test]
+    fn a_jobs_status_says_which_frames_earlier_attempts_settled() {
+        let path = std::env::temp_dir().join(format!("order-status-{}.yaml", std::process::id()));
+        std::fs::write(
+            &path,
+            "apiVersion: framefarm.io/v1alpha1\nkind: RenderJob\nmetadata:\n  name: x\nspec:\n  \
+             frames: \"1-10\"\n  scene:\n    uri: s3://studio/a.blend\n  engine:\n    blender: {}\n  \
+             output:\n    uri: s3://renders/x/\n  storage:\n    endpoint: http://10.0.0.5:9000\n\
+             status:\n  renderedFrames: \"1-2\"\n  failedFrames: \"5\"\n",
+        )
+        .unwrap();
+        let order = WorkOrder::from_manifest(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(order.prior.rendered, FrameSet::parse("1-2").unwrap());
+        assert_eq!(order.prior.failed, FrameSet::parse("5").unwrap());
+    }
+
+    #[test]
+    fn a_shot_is_one_order_for_all_its_frames() {
+        let shot: RenderShot = serde_json::from_value(serde_json::json!({
+            "apiVersion": "framefarm.io/v1alpha1", "kind": "RenderShot",
+            "metadata": {"name": "sh020", "namespace": "studio"},
+            "spec": {
+                "frames": "1-240", "chunkSize": 10,
+                "scene": {"uri": "s3://studio/sh020/scene.blend"},
+                "engine": {"blender": {}},
+                "output": {"uri": "s3://renders/sh020/v002/"},
+                "storage": {"endpoint": "http://10.0.0.5:9000"}
+            },
+            "status": {"failedFrames": "7"}
+        }))
+        .unwrap();
+        let order = WorkOrder::from_shot(&shot).unwrap();
+        assert_eq!(order.kind, "RenderShot");
+        assert_eq!(order.namespace.as_deref(), Some("studio"));
+        assert_eq!(order.frames.len(), 240);
+        assert_eq!(order.output_bucket, "renders");
+        assert_eq!(order.thumbnail_prefix(), "sh020/v002/thumbs/");
+        assert_eq!(
+            order.prior,
+            PriorAttempts::default(),
+            "a shot has no attempts"
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use thiserror::Error;
 use crate::cache::CacheError;
 use crate::destination::DestinationError;
 use crate::engine::EngineError;
+use crate::install::InstallError;
 use crate::order::OrderError;
+use crate::preview::PreviewError;
 use crate::report::ReportError;
 use crate::scene::SceneError;
 use crate::storage::StorageError;
@@ -28,6 +30,7 @@ pub enum ExitKind {
     StorageUnreachable = 17,
     UploadFailed = 18,
     StatusFailed = 19,
+    NoThumbnails = 20,
     /// 128 + SIGTERM, as a shell reports a process ended by SIGTERM.
     Interrupted = 143,
 }
@@ -51,6 +54,7 @@ impl ExitKind {
             ExitKind::StorageUnreachable => "StorageUnreachable",
             ExitKind::UploadFailed => "UploadFailed",
             ExitKind::StatusFailed => "StatusFailed",
+            ExitKind::NoThumbnails => "NoThumbnails",
             ExitKind::Interrupted => "Interrupted",
         }
     }
@@ -69,8 +73,19 @@ pub enum AgentError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    #[error(transparent)]
+    Preview(#[from] PreviewError),
     #[error("failed to read RenderJob {namespace}/{name}: {source}")]
     GetJob {
+        namespace: String,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("failed to read RenderShot {namespace}/{name}: {source}")]
+    GetShot {
         namespace: String,
         name: String,
         #[source]
@@ -79,13 +94,25 @@ pub enum AgentError {
     #[error("failed to connect to the Kubernetes API: {0}")]
     KubeClient(#[source] kube::Error),
     #[error(
-        "failed to find the RenderJob to render: set {variable} (the operator sets it through \
-         the downward API) or pass --{flag}"
+        "failed to find the {what}: set {variable} (the operator sets it in the pod) or pass \
+         --{flag}"
     )]
-    NoJobNamed {
+    NotNamed {
+        what: &'static str,
         variable: &'static str,
         flag: &'static str,
     },
+    #[error(
+        "failed to make the preview of RenderShot {shot}: no thumbnail of frames {frames} could \
+         be read under {location}; thumbnails are made of PNG, JPEG and OpenEXR frames"
+    )]
+    NoThumbnails {
+        shot: String,
+        location: String,
+        frames: FrameSet,
+    },
+    #[error("failed to build the preview: {0}")]
+    PreviewTask(#[source] tokio::task::JoinError),
     #[error("failed to prepare the work folder {path}: {source}")]
     WorkFolder {
         path: std::path::PathBuf,
@@ -148,11 +175,17 @@ impl AgentError {
             },
             AgentError::CheckOutputs(DestinationError::Storage(error)) => storage_kind(error),
             AgentError::CheckOutputs(DestinationError::Local { .. }) => ExitKind::Internal,
-            AgentError::Report(_) | AgentError::GetJob { .. } | AgentError::KubeClient(_) => {
-                ExitKind::StatusFailed
-            }
-            AgentError::NoJobNamed { .. } => ExitKind::InvalidSpec,
-            AgentError::WorkFolder { .. } => ExitKind::Internal,
+            AgentError::Report(_)
+            | AgentError::GetJob { .. }
+            | AgentError::GetShot { .. }
+            | AgentError::KubeClient(_) => ExitKind::StatusFailed,
+            AgentError::NotNamed { .. } => ExitKind::InvalidSpec,
+            AgentError::NoThumbnails { .. }
+            | AgentError::Preview(PreviewError::NoThumbnails { .. }) => ExitKind::NoThumbnails,
+            AgentError::Preview(PreviewError::Encode { .. })
+            | AgentError::PreviewTask(_)
+            | AgentError::Install(_)
+            | AgentError::WorkFolder { .. } => ExitKind::Internal,
             AgentError::Interrupted { .. } => ExitKind::Interrupted,
         }
     }
@@ -206,6 +239,7 @@ mod tests {
             ExitKind::StorageUnreachable,
             ExitKind::UploadFailed,
             ExitKind::StatusFailed,
+            ExitKind::NoThumbnails,
             ExitKind::Interrupted,
         ];
         let mut codes: Vec<u8> = all.iter().map(|kind| kind.code()).collect();

@@ -1,6 +1,7 @@
-//! One attempt at a chunk, start to finish: skip frames already in the output, stage the
-//! scene, run the engine once, deliver each frame as it is saved, upload the engine log,
-//! write the final status, and say how it ended. The same steps serve a pod and a workstation.
+//! One attempt at a chunk, start to finish: leave out the frames earlier attempts settled and
+//! those already in the output, stage the scene, run the engine once, deliver each frame as
+//! it is saved, upload the engine log, write the final status, and say how it ended. The same
+//! steps serve a pod and a workstation.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::delivery::{Delivery, DeliveryError};
 use crate::destination::Destination;
 use crate::engine::command::Places;
 use crate::engine::{self, Detection, EngineEvent, EngineOutcome, EnginePlan, blender, command};
+use crate::frame_plan::{FramePlan, plan_frames, unsettled};
 use crate::order::{OrderError, WorkOrder};
 use crate::outcome::AgentError;
 use crate::report::{Reporter, StatusBook, Update, now};
@@ -43,12 +45,15 @@ pub struct RunSettings {
 #[derive(Clone, Debug)]
 pub struct Summary {
     pub rendered: FrameSet,
+    /// Rendered before: by an earlier attempt, or found in the output.
     pub skipped: FrameSet,
+    /// Left out because they failed every attempt.
+    pub failed: FrameSet,
     pub downloaded: u64,
 }
 
-/// Renders `order`'s frames that are missing from `destination`. The final status is
-/// written however the attempt ends.
+/// Renders `order`'s frames that no earlier attempt settled and, unless overwriting, that
+/// are missing from `destination`. The final status is written however the attempt ends.
 pub async fn render_chunk(
     order: WorkOrder,
     settings: &RunSettings,
@@ -59,22 +64,20 @@ pub async fn render_chunk(
     stop: watch::Receiver<bool>,
 ) -> Result<Summary, AgentError> {
     let order = Arc::new(order);
-    let skipped = if settings.overwrite {
+    let existing = if settings.overwrite {
         FrameSet::new()
     } else {
+        let unsettled = unsettled(&order.frames, &order.prior);
         destination
-            .existing_frames(&order, &order.frames)
+            .existing_frames(&order, &unsettled)
             .await
             .map_err(AgentError::CheckOutputs)?
     };
-    let to_render = order.frames.difference(&skipped);
+    let plan = plan_frames(&order.frames, &order.prior, &existing, settings.overwrite);
+    let skipped = plan.already_rendered();
+    let to_render = plan.to_render.clone();
     book.already_rendered(&skipped);
-    tracing::info!(
-        frames = %order.frames,
-        already_rendered = %skipped,
-        to_render = %to_render,
-        "starting"
-    );
+    log_plan(&order.frames, &plan);
     let reporter = start_reporter(book);
     let attempt = if to_render.is_empty() {
         Ok(Attempt::default())
@@ -91,7 +94,21 @@ pub async fn render_chunk(
     let book = reporter.finish().await;
     let attempt = attempt?;
     let rendered = book?.rendered().intersection(&to_render);
-    conclude(attempt, &to_render, rendered, skipped)
+    conclude(attempt, &to_render, rendered, skipped, plan.failed)
+}
+
+/// Says which frames the attempt leaves out, and why.
+fn log_plan(frames: &FrameSet, plan: &FramePlan) {
+    if !plan.rendered_before.is_empty() {
+        tracing::info!(frames = %plan.rendered_before, "left out: rendered by an earlier attempt of this job");
+    }
+    if !plan.failed.is_empty() {
+        tracing::info!(frames = %plan.failed, "left out: failed every attempt");
+    }
+    if !plan.found.is_empty() {
+        tracing::info!(frames = %plan.found, "left out: already in the output");
+    }
+    tracing::info!(frames = %frames, to_render = %plan.to_render, "starting");
 }
 
 /// How the attempt ended, as the agent's result.
@@ -100,6 +117,7 @@ fn conclude(
     to_render: &FrameSet,
     rendered: FrameSet,
     skipped: FrameSet,
+    failed: FrameSet,
 ) -> Result<Summary, AgentError> {
     let missing = to_render.difference(&rendered);
     let outcome = attempt.engine;
@@ -136,6 +154,7 @@ fn conclude(
     Ok(Summary {
         rendered,
         skipped,
+        failed,
         downloaded: attempt.downloaded,
     })
 }

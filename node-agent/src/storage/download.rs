@@ -1,5 +1,6 @@
 //! Downloads of one object into a local file with parallel ranged GETs, each range retried on
-//! its own, the whole checked for size and, where the ETag is an MD5, for content.
+//! its own, the whole checked for size and, where the ETag is an MD5, for content; and of a
+//! small object into memory with one GET.
 
 use std::fs::File;
 use std::io::Read;
@@ -7,6 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
@@ -82,6 +84,40 @@ impl Storage {
                 .await
                 .map(|_| ())
                 .map_err(Failure::from_sdk)
+        })
+        .await
+    }
+
+    /// The whole content of a small object (a thumbnail, a log), read into memory with one
+    /// GET, retried as a whole.
+    pub async fn get_bytes(&self, bucket: &str, key: &str) -> Result<Bytes, StorageError> {
+        let target = Target {
+            action: "download",
+            bucket,
+            key,
+        };
+        self.with_retries(&target, || async {
+            let response = self
+                .client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(Failure::from_sdk)?;
+            let expected = response.content_length();
+            let body = response
+                .body
+                .collect()
+                .await
+                .map_err(|error| Failure::Network(format!("reading the body failed: {error}")))?
+                .into_bytes();
+            match expected {
+                Some(expected) if expected != body.len() as i64 => Err(Failure::Corrupted(
+                    format!("{} of {expected} bytes arrived", body.len()),
+                )),
+                _ => Ok(body),
+            }
         })
         .await
     }

@@ -142,6 +142,12 @@ pub(super) enum Failure {
     Network(String),
     Corrupted(String),
     LocalFile(PathBuf, std::io::Error),
+    /// A request on many objects succeeded as a whole but failed for this one.
+    Object {
+        key: String,
+        code: String,
+        message: Option<String>,
+    },
 }
 
 impl Failure {
@@ -177,9 +183,16 @@ impl Failure {
                     Transience::Permanent
                 }
             }
+            Failure::Object { code, .. } if TRANSIENT_CODES.contains(&code.as_str()) => {
+                Transience::Transient
+            }
             Failure::Network(_) | Failure::Corrupted(_) => Transience::Transient,
-            Failure::LocalFile(..) => Transience::Permanent,
+            Failure::LocalFile(..) | Failure::Object { .. } => Transience::Permanent,
         }
+    }
+
+    fn is_access_denied(&self) -> bool {
+        matches!(self, Failure::Object { code, .. } if code == "AccessDenied")
     }
 
     pub fn detail(&self) -> String {
@@ -200,13 +213,23 @@ impl Failure {
             ),
             Failure::Network(detail) | Failure::Corrupted(detail) => detail.clone(),
             Failure::LocalFile(path, error) => format!("{}: {error}", path.display()),
+            Failure::Object { code, message, .. } => format!(
+                "{code}{}",
+                message
+                    .as_deref()
+                    .map(|message| format!(": {message}"))
+                    .unwrap_or_default()
+            ),
         }
     }
 
     pub fn into_error(self, target: &Target<'_>, endpoint: &str, attempts: u32) -> StorageError {
         let action = target.action;
-        let uri = target.uri();
         let transient = self.transience() == Transience::Transient;
+        let uri = match &self {
+            Failure::Object { key, .. } => format!("s3://{}/{key}", target.bucket),
+            _ => target.uri(),
+        };
         match self {
             Failure::LocalFile(path, source) => StorageError::LocalFile {
                 action,
@@ -237,12 +260,24 @@ impl Failure {
             }
             Failure::Service {
                 code: Some(code), ..
-            } if CREDENTIAL_CODES.contains(&code.as_str()) => StorageError::BadCredentials {
-                action,
-                uri,
-                endpoint: endpoint.to_owned(),
-                code,
-            },
+            }
+            | Failure::Object { code, .. }
+                if CREDENTIAL_CODES.contains(&code.as_str()) =>
+            {
+                StorageError::BadCredentials {
+                    action,
+                    uri,
+                    endpoint: endpoint.to_owned(),
+                    code,
+                }
+            }
+            failure @ Failure::Object { .. } if failure.is_access_denied() => {
+                StorageError::AccessDenied {
+                    action,
+                    uri,
+                    detail: failure.detail(),
+                }
+            }
             failure @ Failure::Service { status: 403, .. } => StorageError::AccessDenied {
                 action,
                 uri,

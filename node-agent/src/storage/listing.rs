@@ -1,14 +1,36 @@
-//! Listing keys under a prefix, page by page, within a key range, so checking which of a
-//! chunk's frames exist reads only the pages around that chunk.
+//! Listing keys under a prefix, page by page: within a key range, so checking which of a
+//! chunk's frames exist reads only the pages around that chunk, or everything under it, for
+//! previews and cleanup. Each page is retried on its own.
+
+use std::time::SystemTime;
+
+use aws_sdk_s3::types::Object;
 
 use super::errors::{Failure, Target};
 use super::{Storage, StorageError};
+
+/// Keys asked for per page; the most S3 returns.
+const PAGE_SIZE: i32 = 1000;
 
 /// One listed object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedObject {
     pub key: String,
     pub size: u64,
+    /// When the object was last written, where the store says.
+    pub last_modified: Option<SystemTime>,
+}
+
+impl ListedObject {
+    fn from_listing(object: &Object) -> Option<Self> {
+        Some(ListedObject {
+            key: object.key()?.to_owned(),
+            size: object.size().unwrap_or_default().max(0) as u64,
+            last_modified: object
+                .last_modified()
+                .and_then(|time| SystemTime::try_from(*time).ok()),
+        })
+    }
 }
 
 impl Storage {
@@ -50,21 +72,60 @@ impl Storage {
                 })
                 .await?;
             let mut past_last = false;
-            for object in page.contents() {
-                let Some(key) = object.key() else { continue };
-                if key > last {
+            for object in page
+                .contents()
+                .iter()
+                .filter_map(ListedObject::from_listing)
+            {
+                if object.key.as_str() > last {
                     past_last = true;
                     break;
                 }
-                if key >= first {
-                    listed.push(ListedObject {
-                        key: key.to_owned(),
-                        size: object.size().unwrap_or_default().max(0) as u64,
-                    });
+                if object.key.as_str() >= first {
+                    listed.push(object);
                 }
             }
             continuation = page.next_continuation_token().map(str::to_owned);
             if past_last || continuation.is_none() || page.is_truncated() != Some(true) {
+                return Ok(listed);
+            }
+        }
+    }
+
+    /// Every object under `prefix`, in key order, a page of 1000 at a time.
+    pub async fn list_prefix(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<ListedObject>, StorageError> {
+        let target = Target {
+            action: "list",
+            bucket,
+            key: prefix,
+        };
+        let mut listed = Vec::new();
+        let mut continuation: Option<String> = None;
+        loop {
+            let page = self
+                .with_retries(&target, || async {
+                    self.client
+                        .list_objects_v2()
+                        .bucket(bucket)
+                        .prefix(prefix)
+                        .max_keys(PAGE_SIZE)
+                        .set_continuation_token(continuation.clone())
+                        .send()
+                        .await
+                        .map_err(Failure::from_sdk)
+                })
+                .await?;
+            listed.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(ListedObject::from_listing),
+            );
+            continuation = page.next_continuation_token().map(str::to_owned);
+            if continuation.is_none() || page.is_truncated() != Some(true) {
                 return Ok(listed);
             }
         }

@@ -1,11 +1,13 @@
-//! S3-compatible object storage as the agent uses it: one client per run built from the
-//! RenderJob's storage settings and credentials from the environment, errors sorted into the
+//! S3-compatible object storage as the agent (and the operator) uses it: one client per run
+//! built from the storage settings and credentials (from the environment, or given), errors
+//! sorted into the
 //! causes a user can act on, and retries with backoff for the transient ones. Transfers live
-//! in `download`, `upload` and `listing`; nothing here knows about frames.
+//! in `download`, `upload`, `listing` and `removal`; nothing here knows about frames.
 
 mod download;
 mod errors;
 mod listing;
+mod removal;
 mod upload;
 
 use std::time::Duration;
@@ -86,6 +88,15 @@ impl std::fmt::Debug for StorageCredentials {
 }
 
 impl StorageCredentials {
+    /// Long-lived access keys, e.g. read from a Secret.
+    pub fn new(access_key_id: String, secret_access_key: String) -> Self {
+        Self {
+            access_key_id,
+            secret_access_key,
+            session_token: None,
+        }
+    }
+
     /// Reads the credentials from the environment.
     pub fn from_env() -> Result<Self, StorageError> {
         let read = |name: &'static str| {
