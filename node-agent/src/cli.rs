@@ -311,6 +311,7 @@ pub async fn run(args: RunArgs, stop: watch::Receiver<bool>) -> Result<Summary, 
     let mut book = StatusBook::new(order.frames.clone());
     if let Some(status) = &job.status {
         book.seed(status.frame_records.iter().cloned());
+        book.seed_failures(status.failures.iter().cloned());
     }
     let sink = StatusSink::Job {
         api: Box::new(api),

@@ -71,6 +71,14 @@ impl StatusBook {
         }
     }
 
+    /// Failures of earlier attempts. They must be sent again: server-side apply drops list
+    /// entries a manager stops sending, and the operator counts attempts per frame from them.
+    pub fn seed_failures(&mut self, failures: impl IntoIterator<Item = FrameFailure>) {
+        for failure in failures {
+            self.fail(failure);
+        }
+    }
+
     /// Frames found already rendered, without records of their own.
     pub fn already_rendered(&mut self, frames: &FrameSet) {
         self.rendered = self.rendered.union(&self.total.intersection(frames));
@@ -308,6 +316,24 @@ mod tests {
             .map(|record| record["frame"].as_u64().unwrap())
             .collect();
         assert_eq!(frames, [1, 7]);
+    }
+
+    #[test]
+    fn failures_of_earlier_attempts_are_kept_beside_new_ones() {
+        let mut book = StatusBook::new(FrameSet::parse("1-10").unwrap());
+        let failure = |attempt: u32| FrameFailure {
+            frame: 3,
+            attempt,
+            node: Some("node-a".into()),
+            reason: "EngineCrashed".into(),
+            message: "crashed".into(),
+            at: now(),
+        };
+        book.seed_failures([failure(1), failure(2)]);
+        book.fail(failure(3));
+        let attempts: Vec<u32> = book.failures().iter().map(|f| f.attempt).collect();
+        assert_eq!(attempts, [1, 2, 3]);
+        assert_eq!(book.status()["failures"].as_array().unwrap().len(), 3);
     }
 
     #[test]
