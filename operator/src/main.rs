@@ -1,21 +1,22 @@
-//! The Framefarm operator binary. This build carries the command line only: the RenderShot and
-//! RenderJob controllers are added on top of the API types in `framefarm-crds`.
+//! The Framefarm operator binary: reads its settings and runs the controllers.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use framefarm_operator::config::Config;
+use tracing_subscriber::EnvFilter;
 
-/// Framefarm operator: splits RenderShots into RenderJobs and runs each as a pod with the
-/// node-agent.
-#[derive(Debug, Parser)]
-#[command(name = "framefarm-operator", version)]
-struct Cli {}
-
-fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    eprintln!(
-        "framefarm-operator {}: this build has no controllers yet, so there is nothing to run",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::from(2)
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    match framefarm_operator::run::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the operator stopped");
+            eprintln!("framefarm-operator: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -69,6 +69,23 @@ pub fn preview_pod_name(shot: &str, hash: &str) -> String {
     format!("{}-{hash}-preview", shot_prefix(shot))
 }
 
+/// Whether `job` is the name of one of `shot`'s RenderJobs (of any render hash).
+pub fn is_job_of_shot(job: &str, shot: &str) -> bool {
+    let Some(rest) = job
+        .strip_prefix(shot_prefix(shot))
+        .and_then(|rest| rest.strip_prefix('-'))
+    else {
+        return false;
+    };
+    let Some((hash, first_frame)) = rest.split_once('-') else {
+        return false;
+    };
+    hash.len() == HASH_LENGTH
+        && hash.chars().all(|c| c.is_ascii_hexdigit())
+        && !first_frame.is_empty()
+        && first_frame.chars().all(|c| c.is_ascii_digit())
+}
+
 fn shot_prefix(shot: &str) -> &str {
     let mut end = shot.len().min(SHOT_PREFIX_LENGTH);
     while !shot.is_char_boundary(end) {
@@ -91,6 +108,18 @@ mod tests {
             "sh010-lighting-v003-with-a-very-long-nam-0123abcd-9999999"
         );
         assert_eq!(job_name("sh-", "0123abcd", 1), "sh-0123abcd-1");
+    }
+
+    #[test]
+    fn job_names_are_told_apart_from_those_of_shots_with_longer_names() {
+        let job = job_name("sh010", "0123abcd", 41);
+        assert!(is_job_of_shot(&job, "sh010"));
+        assert!(!is_job_of_shot(&job, "sh01"));
+        assert!(!is_job_of_shot(
+            &job_name("sh010-v2", "0123abcd", 41),
+            "sh010"
+        ));
+        assert!(!is_job_of_shot("sh010-0123abcd-preview", "sh010"));
     }
 
     #[test]

@@ -81,6 +81,9 @@ impl Invalid {
 
 /// Whether the problem can go away without a change to the shot or its Secret, so the
 /// controller checks again after a while: an upload of the scene, or the store coming back.
+/// Longest shot name: it is a label value on the shot's RenderJobs and pods.
+pub const MAX_SHOT_NAME_LENGTH: usize = 63;
+
 pub fn is_retryable(invalid: &Invalid) -> bool {
     matches!(invalid.reason, SCENE_MISSING | STORAGE_UNREACHABLE)
 }
@@ -109,6 +112,17 @@ pub fn validate_shot(
     let frames = FrameSet::parse(&spec.frames)
         .map_err(|error| Invalid::new(INVALID_SPEC, "spec.frames", error.to_string()))?;
     let name = shot.name_any();
+    if name.len() > MAX_SHOT_NAME_LENGTH {
+        return Err(Invalid::new(
+            INVALID_SPEC,
+            "metadata.name",
+            format!(
+                "is {} characters long; RenderJobs and pods carry the shot's name as a label \
+                 value, which allows {MAX_SHOT_NAME_LENGTH}: give the shot a shorter name",
+                name.len()
+            ),
+        ));
+    }
     let namespace = required(shot.namespace(), "metadata.namespace")?;
     let uid = required(shot.uid(), "metadata.uid")?;
 
@@ -360,6 +374,17 @@ mod tests {
             invalid(&shot, None, &SceneCheck::Missing).reason,
             SECRET_MISSING
         );
+    }
+
+    #[test]
+    fn a_name_too_long_for_a_label_value_is_rejected() {
+        let mut shot = shot("{}");
+        shot.metadata.name = Some("s".repeat(64));
+        let found = invalid(&shot, Some(&secret()), &SceneCheck::Found);
+        assert_eq!(found.field, "metadata.name");
+        assert!(found.message.contains("63"), "{}", found.message);
+        shot.metadata.name = Some("s".repeat(63));
+        assert!(validate_shot(&shot, Some(&secret()), &SceneCheck::Found).is_ok());
     }
 
     #[test]
