@@ -124,8 +124,15 @@ impl<'a> Operation<'a> {
                 Ok(())
             }
             Action::Test(expected) => {
-                let actual =
-                    resolve(document, &self.path).ok_or_else(|| self.not_found(self.pointer))?;
+                // As the apiserver's JSON patch library does: a missing member tests equal to
+                // null, which is how clients assert "no finalizers yet" before adding some.
+                let Some(actual) = resolve(document, &self.path) else {
+                    return if expected.is_null() {
+                        Ok(())
+                    } else {
+                        Err(self.not_found(self.pointer))
+                    };
+                };
                 if json_equal(actual, expected) {
                     Ok(())
                 } else {

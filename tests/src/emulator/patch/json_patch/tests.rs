@@ -240,3 +240,26 @@ fn failures_against_the_document_are_unprocessable() {
         "failed to apply operation 0 (test) of the JSON patch: /a not found"
     );
 }
+
+#[test]
+fn a_missing_member_tests_equal_to_null_only() {
+    let patched = apply(
+        json!({"metadata": {"name": "sh010"}}),
+        json!([
+            {"op": "test", "path": "/metadata/finalizers", "value": null},
+            {"op": "add", "path": "/metadata/finalizers", "value": ["framefarm.io/delete-output"]}
+        ]),
+    );
+    assert_eq!(
+        patched,
+        Ok(json!({"metadata": {"name": "sh010", "finalizers": ["framefarm.io/delete-output"]}}))
+    );
+    let refused = apply(
+        json!({"metadata": {"name": "sh010"}}),
+        json!([{"op": "test", "path": "/metadata/finalizers", "value": []}]),
+    );
+    assert!(matches!(
+        refused,
+        Err(PatchError::JsonPatchPathNotFound { .. })
+    ));
+}
