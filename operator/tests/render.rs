@@ -9,6 +9,7 @@ mod support;
 
 use std::time::Duration;
 
+use framefarm_crds::FrameSet;
 use framefarm_crds::shot::ShotPhase;
 use framefarm_tests::blender::SceneOptions;
 use support::{BUCKET, Farm, condition_is};
@@ -127,7 +128,10 @@ async fn a_shot_renders_extends_and_is_deleted_with_its_files() {
                 .any(|old| old.metadata.name == job.metadata.name)
         })
         .collect();
-    assert_eq!(new[0].spec.frames, "7-8");
+    assert_eq!(
+        FrameSet::parse(&new[0].spec.frames).unwrap(),
+        FrameSet::parse("7-8").unwrap()
+    );
     for old in &before {
         let now = after
             .iter()
