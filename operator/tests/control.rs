@@ -48,10 +48,17 @@ async fn a_restarted_operator_duplicates_nothing_and_suspend_keeps_rendered_fram
         &farm.work.path().join("standby"),
         &[],
     );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let log = standby.log_tail(50);
+    assert!(log.contains("waiting for the Lease"), "{log}");
+    assert!(!log.contains("holding the Lease"), "{log}");
+    assert_eq!(standby.http_get("/readyz").0, 200, "a standby is ready");
+    drop(standby);
+
+    // The leader dies mid-shot; its successor finds the work done so far.
     farm.operator.kill();
     tokio::time::sleep(Duration::from_millis(500)).await;
     farm.operator.restart();
-    drop(standby);
 
     let done = farm
         .wait_for_shot(

@@ -4,6 +4,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::AGENT_IMAGE;
 
@@ -13,8 +14,10 @@ pub struct Operator {
     log: PathBuf,
     extra: Vec<String>,
     pub http_port: u16,
-    starts: u32,
 }
+
+/// Operator processes started by this test binary; each gets its own Lease identity.
+static STARTS: AtomicU32 = AtomicU32::new(1);
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -25,20 +28,19 @@ fn free_port() -> u16 {
 
 impl Operator {
     pub fn start(kubeconfig: &Path, dir: &Path, extra: &[&str]) -> Operator {
+        std::fs::create_dir_all(dir).expect("operator folder");
         let mut operator = Operator {
             child: None,
             kubeconfig: kubeconfig.to_owned(),
             log: dir.join("operator.log"),
             extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
             http_port: free_port(),
-            starts: 0,
         };
         operator.spawn();
         operator
     }
 
     fn spawn(&mut self) {
-        self.starts += 1;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -56,7 +58,7 @@ impl Operator {
                 "--lease-namespace",
                 "default",
                 "--identity",
-                &format!("operator-{}", self.starts),
+                &format!("operator-{}", STARTS.fetch_add(1, Ordering::Relaxed)),
                 "--lease-seconds",
                 "3",
                 "--termination-grace-seconds",
