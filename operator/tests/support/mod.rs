@@ -156,14 +156,20 @@ spec:
             .join(format!("manifest-{}.yaml", rand_suffix()));
         std::fs::write(&path, manifest).expect("manifest written");
         self.cluster
-            .kubectl(&["apply", "-f", &path.display().to_string()])
+            .kubectl_command()
+            .args(["apply", "-f", &path.display().to_string()])
+            .output()
             .expect("kubectl runs")
     }
 
     pub fn kubectl(&self, args: &[&str]) -> Output {
         let mut all = vec!["-n", self.namespace.as_str()];
         all.extend_from_slice(args);
-        self.cluster.kubectl(&all).expect("kubectl runs")
+        self.cluster
+            .kubectl_command()
+            .args(all)
+            .output()
+            .expect("kubectl runs")
     }
 
     pub fn shots(&self) -> Api<RenderShot> {
