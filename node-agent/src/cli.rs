@@ -270,6 +270,16 @@ pub async fn render(args: RenderArgs, stop: watch::Receiver<bool>) -> Result<Sum
     .await
 }
 
+/// A client of the cluster the agent runs in, and the namespace to work in (the one given,
+/// else the client's).
+async fn connect(namespace: Option<String>) -> Result<(kube::Client, String), AgentError> {
+    let client = kube::Client::try_default()
+        .await
+        .map_err(AgentError::KubeClient)?;
+    let namespace = namespace.unwrap_or_else(|| client.default_namespace().to_owned());
+    Ok((client, namespace))
+}
+
 /// `node-agent run`.
 pub async fn run(args: RunArgs, stop: watch::Receiver<bool>) -> Result<Summary, AgentError> {
     let name = args.job.clone().ok_or(AgentError::NotNamed {
@@ -277,13 +287,7 @@ pub async fn run(args: RunArgs, stop: watch::Receiver<bool>) -> Result<Summary, 
         variable: "FRAMEFARM_JOB_NAME",
         flag: "job",
     })?;
-    let client = kube::Client::try_default()
-        .await
-        .map_err(AgentError::KubeClient)?;
-    let namespace = args
-        .namespace
-        .clone()
-        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let (client, namespace) = connect(args.namespace.clone()).await?;
     let api: Api<RenderJob> = Api::namespaced(client, &namespace);
     let job = api.get(&name).await.map_err(|source| AgentError::GetJob {
         namespace: namespace.clone(),
@@ -338,13 +342,7 @@ pub async fn preview(args: PreviewArgs) -> Result<PreviewOutcome, AgentError> {
         variable: "FRAMEFARM_SHOT_NAME",
         flag: "shot",
     })?;
-    let client = kube::Client::try_default()
-        .await
-        .map_err(AgentError::KubeClient)?;
-    let namespace = args
-        .namespace
-        .clone()
-        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let (client, namespace) = connect(args.namespace.clone()).await?;
     let api: Api<RenderShot> = Api::namespaced(client, &namespace);
     let shot = api.get(&name).await.map_err(|source| AgentError::GetShot {
         namespace: namespace.clone(),

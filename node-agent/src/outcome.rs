@@ -36,8 +36,32 @@ pub enum ExitKind {
 }
 
 impl ExitKind {
+    /// Every kind, so that other components can name an exit code.
+    pub const ALL: [ExitKind; 13] = [
+        ExitKind::Internal,
+        ExitKind::InvalidSpec,
+        ExitKind::SceneMissing,
+        ExitKind::BadCredentials,
+        ExitKind::BucketMissing,
+        ExitKind::EngineMissing,
+        ExitKind::EngineCrashed,
+        ExitKind::DiskFull,
+        ExitKind::StorageUnreachable,
+        ExitKind::UploadFailed,
+        ExitKind::StatusFailed,
+        ExitKind::NoThumbnails,
+        ExitKind::Interrupted,
+    ];
+
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// The kind a process exit code stands for, if it is one of the agent's.
+    pub fn from_code(code: i32) -> Option<ExitKind> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| i32::from(kind.code()) == code)
     }
 
     /// A PascalCase reason for status and events.
@@ -227,21 +251,7 @@ mod tests {
 
     #[test]
     fn every_exit_code_is_distinct() {
-        let all = [
-            ExitKind::Internal,
-            ExitKind::InvalidSpec,
-            ExitKind::SceneMissing,
-            ExitKind::BadCredentials,
-            ExitKind::BucketMissing,
-            ExitKind::EngineMissing,
-            ExitKind::EngineCrashed,
-            ExitKind::DiskFull,
-            ExitKind::StorageUnreachable,
-            ExitKind::UploadFailed,
-            ExitKind::StatusFailed,
-            ExitKind::NoThumbnails,
-            ExitKind::Interrupted,
-        ];
+        let all = ExitKind::ALL;
         let mut codes: Vec<u8> = all.iter().map(|kind| kind.code()).collect();
         codes.sort_unstable();
         codes.dedup();

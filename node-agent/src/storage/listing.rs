@@ -9,9 +9,6 @@ use aws_sdk_s3::types::Object;
 use super::errors::{Failure, Target};
 use super::{Storage, StorageError};
 
-/// Keys asked for per page; the most S3 returns.
-const PAGE_SIZE: i32 = 1000;
-
 /// One listed object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedObject {
@@ -92,42 +89,15 @@ impl Storage {
         }
     }
 
-    /// Every object under `prefix`, in key order, a page of 1000 at a time.
+    /// Every object under `prefix`, in key order, a page at a time.
     pub async fn list_prefix(
         &self,
         bucket: &str,
         prefix: &str,
     ) -> Result<Vec<ListedObject>, StorageError> {
-        let target = Target {
-            action: "list",
-            bucket,
-            key: prefix,
-        };
-        let mut listed = Vec::new();
-        let mut continuation: Option<String> = None;
-        loop {
-            let page = self
-                .with_retries(&target, || async {
-                    self.client
-                        .list_objects_v2()
-                        .bucket(bucket)
-                        .prefix(prefix)
-                        .max_keys(PAGE_SIZE)
-                        .set_continuation_token(continuation.clone())
-                        .send()
-                        .await
-                        .map_err(Failure::from_sdk)
-                })
-                .await?;
-            listed.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(ListedObject::from_listing),
-            );
-            continuation = page.next_continuation_token().map(str::to_owned);
-            if continuation.is_none() || page.is_truncated() != Some(true) {
-                return Ok(listed);
-            }
-        }
+        // Every key under the prefix sorts between the prefix itself and the prefix followed
+        // by the largest character.
+        self.list_range(bucket, prefix, prefix, &format!("{prefix}\u{10FFFF}"))
+            .await
     }
 }

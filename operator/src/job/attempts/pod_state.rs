@@ -10,22 +10,6 @@ use kube::ResourceExt;
 use crate::names::ATTEMPT_LABEL;
 use crate::pods::render::{INSTALL_CONTAINER, RENDER_CONTAINER};
 
-/// Every kind of agent exit, to name an exit code.
-const EXIT_KINDS: [ExitKind; 12] = [
-    ExitKind::Internal,
-    ExitKind::InvalidSpec,
-    ExitKind::SceneMissing,
-    ExitKind::BadCredentials,
-    ExitKind::BucketMissing,
-    ExitKind::EngineMissing,
-    ExitKind::EngineCrashed,
-    ExitKind::DiskFull,
-    ExitKind::StorageUnreachable,
-    ExitKind::UploadFailed,
-    ExitKind::StatusFailed,
-    ExitKind::Interrupted,
-];
-
 /// Pod reasons of pods the node ended for its own sake (pressure, shutdown, loss), set by
 /// kubelets that predate the `DisruptionTarget` condition.
 const NODE_ENDED_REASONS: [&str; 5] = [
@@ -203,9 +187,7 @@ fn blocked(pod: &Pod) -> Option<Blocked> {
 /// else the agent installer's exit; else what the pod says.
 fn failure(pod: &Pod) -> Failure {
     if let Some(ended) = terminated(pod, RENDER_CONTAINER) {
-        let kind = EXIT_KINDS
-            .iter()
-            .find(|kind| i32::from(kind.code()) == ended.exit_code);
+        let kind = ExitKind::from_code(ended.exit_code);
         let reason = match (ended.reason.as_deref(), kind) {
             (Some("OOMKilled"), _) => "OOMKilled",
             (_, Some(kind)) => kind.reason(),
