@@ -20,7 +20,11 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
 
 use framefarm_crds::{FrameSet, RenderJob, RenderShot};
 use framefarm_operator::shot::plan::{build_job, plan_jobs};
@@ -28,7 +32,10 @@ use framefarm_operator::shot::rollup::{PreviewState, RollupInput, roll_up};
 use framefarm_operator::shot::validate::{SceneCheck, SecretCheck, ValidatedShot, validate_shot};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{
+    ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+    WatchEvent, WatchParams,
+};
 use serde_json::json;
 use support::{Farm, IMAGEMAGICK_IMAGE, SECRET, condition_is};
 
@@ -115,6 +122,127 @@ fn finished(mut job: RenderJob) -> RenderJob {
         .unwrap(),
     );
     job
+}
+
+/// Counts the writes of a render by who made them, from watches of everything it touches.
+struct WriteTally {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl WriteTally {
+    async fn start(farm: &Farm, revision: u64) -> WriteTally {
+        let counts = Arc::new(Mutex::new(BTreeMap::new()));
+        let client = farm.cluster.client();
+        let namespace = farm.namespace.clone();
+        let kinds = [
+            ("framefarm.io", "v1alpha1", "RenderJob", "renderjobs", true),
+            (
+                "framefarm.io",
+                "v1alpha1",
+                "RenderShot",
+                "rendershots",
+                true,
+            ),
+            ("", "v1", "Pod", "pods", true),
+            ("", "v1", "Event", "events", true),
+            ("coordination.k8s.io", "v1", "Lease", "leases", false),
+        ];
+        let mut tasks = Vec::new();
+        for (group, version, kind, plural, namespaced) in kinds {
+            let resource = ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk(group, version, kind),
+                plural,
+            );
+            let api: Api<DynamicObject> = if namespaced {
+                Api::namespaced_with(client.clone(), &namespace, &resource)
+            } else {
+                Api::all_with(client.clone(), &resource)
+            };
+            let counts = counts.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut last: HashMap<String, serde_json::Value> = HashMap::new();
+                let mut version = revision.to_string();
+                loop {
+                    let Ok(stream) = api
+                        .watch(&WatchParams::default().timeout(290), &version)
+                        .await
+                    else {
+                        return;
+                    };
+                    let mut stream = stream.boxed();
+                    while let Ok(Some(event)) = stream.try_next().await {
+                        let (object, deleted) = match event {
+                            WatchEvent::Added(object) | WatchEvent::Modified(object) => {
+                                (object, false)
+                            }
+                            WatchEvent::Deleted(object) => (object, true),
+                            _ => continue,
+                        };
+                        if let Some(seen) = object.metadata.resource_version.clone() {
+                            version = seen;
+                        }
+                        let data = serde_json::to_value(&object).unwrap_or_default();
+                        let key = object.metadata.name.clone().unwrap_or_default();
+                        let writer = writer_of(kind, &data, last.get(&key), deleted);
+                        last.insert(key, data);
+                        *counts.lock().unwrap().entry(writer).or_insert(0) += 1;
+                    }
+                }
+            }));
+        }
+        WriteTally { counts, tasks }
+    }
+
+    fn finish(self) -> BTreeMap<String, u64> {
+        for task in self.tasks {
+            task.abort();
+        }
+        self.counts.lock().unwrap().clone()
+    }
+}
+
+/// Who made a write, told from what changed.
+fn writer_of(
+    kind: &str,
+    object: &serde_json::Value,
+    before: Option<&serde_json::Value>,
+    deleted: bool,
+) -> String {
+    let changed = |field: &str| {
+        before.is_none_or(|before| before["status"][field] != object["status"][field])
+    };
+    match kind {
+        "RenderJob" if before.is_none() => "operator: create RenderJob".into(),
+        "RenderJob" if deleted => "garbage collector: delete RenderJob".into(),
+        "RenderJob" if changed("frameRecords") || changed("progress") || changed("failures") => {
+            "agent: RenderJob status".into()
+        }
+        "RenderJob" => "operator: RenderJob status".into(),
+        "RenderShot" => "operator: RenderShot".into(),
+        "Pod" if before.is_none() => "operator: create Pod".into(),
+        "Pod" if deleted => "kubelet: delete Pod".into(),
+        "Pod" => "scheduler and kubelet: Pod binding and status".into(),
+        "Event" => {
+            let source = object["reportingComponent"]
+                .as_str()
+                .filter(|source| !source.is_empty())
+                .or_else(|| object["source"]["component"].as_str())
+                .unwrap_or("unknown");
+            if source.contains("framefarm") {
+                "operator: Event".into()
+            } else {
+                format!("{source}: Event")
+            }
+        }
+        _ => "nodes and operator: Lease".into(),
+    }
+}
+
+/// Records one figure and prints it at once, so a long run shows its progress.
+fn note(rows: &mut Vec<(String, String)>, (measure, value): (String, String)) {
+    eprintln!("{measure}: {value}");
+    rows.push((measure, value));
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -244,16 +372,20 @@ async fn main() {
         },
     )
     .await;
-    rows.push((
-        "apply → 100,000-frame shot planned (live, suspended)".into(),
-        format!("{:.2} s", started.elapsed().as_secs_f64()),
-    ));
+    note(
+        &mut rows,
+        (
+            "apply → 100,000-frame shot planned (live, suspended)".into(),
+            format!("{:.2} s", started.elapsed().as_secs_f64()),
+        ),
+    );
     farm.kubectl(&["delete", "rendershot", "plan100k", "--wait=true"]);
 
     // A full render.
     let name = "render";
     let manifest = command_shot(name, &farm.namespace, &endpoint, &format!("1-{frames}"), 20);
     let before = revision(&farm).await;
+    let tally = WriteTally::start(&farm, before).await;
     let started = Instant::now();
     assert!(farm.apply(&manifest).status.success());
     let shot = farm
@@ -263,29 +395,69 @@ async fn main() {
         .await;
     let wall = started.elapsed();
     let writes = revision(&farm).await - before;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let by_writer = tally.finish();
+    let framefarm: u64 = by_writer
+        .iter()
+        .filter(|(writer, _)| writer.starts_with("operator") || writer.starts_with("agent"))
+        .map(|(_, count)| count)
+        .sum();
     let status_size = serde_json::to_vec(&shot.status).unwrap().len();
-    rows.push((
-        format!("render {frames} frames, chunks of {CHUNK}, 20 at once: wall"),
-        format!("{:.1} s", wall.as_secs_f64()),
-    ));
-    rows.push(("API writes in total".into(), format!("{writes}")));
-    rows.push((
-        "API writes per frame".into(),
-        format!("{:.2}", writes as f64 / frames as f64),
-    ));
-    rows.push((
-        "RenderShot status after the render".into(),
-        format!("{status_size} bytes"),
-    ));
-    rows.push((
-        "operator peak RSS during the render".into(),
-        format!(
-            "{:.1} MiB",
-            farm.operator.peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+    note(
+        &mut rows,
+        (
+            format!("render {frames} frames, chunks of {CHUNK}, 20 at once: wall"),
+            format!("{:.1} s", wall.as_secs_f64()),
         ),
-    ));
+    );
+    for (writer, count) in &by_writer {
+        note(
+            &mut rows,
+            (
+                format!("API writes: {writer}"),
+                format!("{count} ({:.2} per frame)", *count as f64 / frames as f64),
+            ),
+        );
+    }
+    note(
+        &mut rows,
+        (
+            "API writes per frame by Framefarm (operator and agents)".into(),
+            format!("{:.2}", framefarm as f64 / frames as f64),
+        ),
+    );
+    note(
+        &mut rows,
+        ("API writes in total".into(), format!("{writes}")),
+    );
+    note(
+        &mut rows,
+        (
+            "API writes per frame".into(),
+            format!("{:.2}", writes as f64 / frames as f64),
+        ),
+    );
+    note(
+        &mut rows,
+        (
+            "RenderShot status after the render".into(),
+            format!("{status_size} bytes"),
+        ),
+    );
+    note(
+        &mut rows,
+        (
+            "operator peak RSS during the render".into(),
+            format!(
+                "{:.1} MiB",
+                farm.operator.peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+            ),
+        ),
+    );
 
-    // 10,000 finished RenderJobs in the cache.
+    // 10,000 finished RenderJobs in the cache, written while the operator is down (a running
+    // operator would start pods for them before their status arrives).
+    farm.operator.kill();
     let namespace = farm.cluster.namespace("cached").await.unwrap();
     let shot = {
         let mut shot = shot_object("1-100000");
@@ -311,7 +483,7 @@ async fn main() {
     farm.operator.restart();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let (code, metrics) = farm.operator.http_get("/metrics");
+        let (code, metrics) = farm.operator.try_http_get("/metrics").unwrap_or_default();
         let cached = metrics
             .lines()
             .find_map(|line| line.strip_prefix("framefarm_render_jobs "))
@@ -333,13 +505,16 @@ async fn main() {
         );
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    rows.push((
-        "operator peak RSS, 10,000 RenderJobs cached and reconciled".into(),
-        format!(
-            "{:.1} MiB",
-            farm.operator.peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+    note(
+        &mut rows,
+        (
+            "operator peak RSS, 10,000 RenderJobs cached and reconciled".into(),
+            format!(
+                "{:.1} MiB",
+                farm.operator.peak_rss_kib().unwrap_or(0) as f64 / 1024.0
+            ),
         ),
-    ));
+    );
 
     println!("| measure | value |\n| --- | --- |");
     for (measure, value) in rows {

@@ -30,7 +30,6 @@ use records::Tally;
 
 const STARTING: &str = "Starting";
 const RENDERING: &str = "Rendering";
-const FINISHING: &str = "Finishing";
 const STOPPING: &str = "Stopping";
 const RETRYING: &str = "Retrying";
 const SUSPENDED: &str = "Suspended";
@@ -204,15 +203,10 @@ struct Decider<'a> {
 }
 
 impl Decider<'_> {
-    /// Every frame is accounted for but a pod still runs: its agent is finishing uploads.
+    /// Every frame is accounted for but a pod still runs: its agent is finishing uploads. The
+    /// status stays as while rendering, which saves a status write per RenderJob.
     fn finishing(&self, tally: &Tally) -> Decision {
-        let pods: Vec<String> = self.active.iter().map(|pod| pod.name_any()).collect();
-        let message = format!(
-            "every frame is rendered or failed; waiting for pod {} to exit",
-            pods.join(", ")
-        );
-        let summary = self.summary(JobPhase::Running, FINISHING, message);
-        self.decide(Action::Nothing, tally, summary, Vec::new())
+        self.running(tally)
     }
 
     fn waiting(&self, tally: &Tally, blocked: Option<Blocked>) -> Decision {
@@ -290,7 +284,9 @@ impl Decider<'_> {
                 format!("resumed: frames {} are left to render", tally.remaining),
             ));
         }
-        if self.is_new_attempt(attempt) {
+        // The first attempt is routine and has no event: a 10,000-job shot would write 10,000
+        // of them. Retries are worth one.
+        if self.is_new_attempt(attempt) && attempt > 1 {
             events.push(event(
                 false,
                 "AttemptStarted",

@@ -1,9 +1,11 @@
 //! The RenderShot controller: gather → validate → plan → apply → roll up status.
 
 mod apply;
+mod cleanup;
 mod gather;
 pub mod plan;
 pub mod reconcile;
+mod report;
 pub mod rollup;
 pub mod validate;
 

@@ -6,23 +6,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use framefarm_crds::conditions::{STALLED, find_condition, is_true};
+use framefarm_crds::conditions::{STALLED, find_condition};
 use framefarm_crds::output::{Retention, preview_keys};
-use framefarm_crds::shot::ShotPhase;
 use framefarm_crds::{FrameSet, RenderJob, RenderShot, RenderShotStatus};
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::runtime::controller::Action as Requeue;
 use kube::runtime::finalizer::{self, Event as FinalizerEvent, finalizer};
 use kube::{Resource, ResourceExt};
 use thiserror::Error;
 
-use super::apply;
 use super::gather;
 use super::plan::{overwrites, plan_jobs};
-use super::rollup::{
-    PreviewState, RollupInput, WriteUrgency, all_frames_done, needs_write, roll_up,
-};
+use super::rollup::{PreviewState, RollupInput, all_frames_done, roll_up};
 use super::validate::{Invalid, SceneCheck, ValidatedShot, is_retryable, validate_shot};
+use super::{apply, cleanup, report};
 use crate::context::Context;
 use crate::names::{CLEANUP_FINALIZER, RENDER_HASH_LABEL, preview_pod_name};
 use crate::pods::PodError;
@@ -32,8 +29,6 @@ use crate::storage::{ShotStorage, ShotStorageError};
 /// The controller's name in metrics and logs.
 pub const CONTROLLER: &str = "rendershot";
 
-/// How often a shot is looked at again when nothing else wakes it.
-const RESYNC: Duration = Duration::from_secs(300);
 /// How soon a shot stalled on something outside the cluster is checked again.
 const RECHECK: Duration = Duration::from_secs(20);
 
@@ -143,75 +138,17 @@ async fn reconcile_shot(shot: Arc<RenderShot>, context: &Context) -> Result<Requ
         match event {
             FinalizerEvent::Apply(shot) if wants_cleanup => render(&shot, context).await,
             FinalizerEvent::Apply(shot) => {
-                remove_finalizer(&shot, context).await?;
+                cleanup::remove_finalizer(&shot, context).await?;
                 render(&shot, context).await
             }
-            FinalizerEvent::Cleanup(shot) => cleanup(&shot, context).await,
+            FinalizerEvent::Cleanup(shot) => cleanup::cleanup(&shot, context).await,
         }
     })
     .await
     .map_err(|error| ShotError::Finalizer(Box::new(error)))
 }
 
-/// `retention` went from Delete to Retain: the files stay, so the finalizer goes.
-async fn remove_finalizer(shot: &RenderShot, context: &Context) -> Result<(), ShotError> {
-    let namespace = shot.namespace().unwrap_or_default();
-    let kept: Vec<&String> = shot
-        .finalizers()
-        .iter()
-        .filter(|f| *f != CLEANUP_FINALIZER)
-        .collect();
-    let patch = serde_json::json!({"metadata": {
-        "finalizers": kept,
-        "resourceVersion": shot.resource_version(),
-    }});
-    Api::<RenderShot>::namespaced(context.client.clone(), &namespace)
-        .patch(
-            &shot.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-        .map(drop)
-        .map_err(|source| ShotError::RemoveFinalizer {
-            namespace,
-            shot: shot.name_any(),
-            source,
-        })
-}
-
-/// Removes the shot's files. A missing Secret cannot be waited for (it usually goes with
-/// its namespace), so the files are then kept and a Warning event says so.
-async fn cleanup(shot: &RenderShot, context: &Context) -> Result<Requeue, ShotError> {
-    context.forget_shot(&shot_key(shot));
-    let reference = shot.object_ref(&());
-    let credentials = gather::credentials(shot, context).await?;
-    let secret_gone = credentials
-        .check
-        .as_ref()
-        .is_some_and(|check| credentials.keys.is_none() && check.keys.is_none());
-    if secret_gone {
-        let note = format!(
-            "kept the files under {}: the Secret with the storage credentials is gone",
-            shot.spec.render.output.uri
-        );
-        context.publish(&reference, true, "OutputKept", note).await;
-        return Ok(Requeue::await_change());
-    }
-    let storage = ShotStorage::connect(shot, credentials.keys)?;
-    let deleted = storage.delete_outputs().await?;
-    let note = format!(
-        "deleted {deleted} file(s) of the shot under {}",
-        shot.spec.render.output.uri
-    );
-    tracing::info!(deleted, "deleted the shot's files");
-    context
-        .publish(&reference, false, "OutputDeleted", note)
-        .await;
-    Ok(Requeue::await_change())
-}
-
-fn shot_key(shot: &RenderShot) -> String {
+pub(super) fn shot_key(shot: &RenderShot) -> String {
     format!(
         "{}/{}",
         shot.namespace().unwrap_or_default(),
@@ -305,7 +242,7 @@ async fn render(shot: &RenderShot, context: &Context) -> Result<Requeue, ShotErr
             ..input
         });
     }
-    write_status(shot, &previous, next, context).await
+    report::write_status(shot, &previous, next, context).await
 }
 
 /// The scene is looked up again when the spec changed or the shot waits for it.
@@ -437,83 +374,11 @@ async fn stall(
         now: jiff::Timestamp::now(),
     };
     let next = roll_up(&input);
-    write_status(shot, previous, next, context).await?;
+    report::write_status(shot, previous, next, context).await?;
     Ok(Requeue::requeue(if is_retryable(invalid) {
         RECHECK
     } else {
         // Secrets are not watched: look again now and then.
         RECHECK * 3
     }))
-}
-
-/// Writes the status when it changed: at once for phase and condition changes, at most once
-/// a second for progress. Publishes events for condition transitions.
-async fn write_status(
-    shot: &RenderShot,
-    previous: &RenderShotStatus,
-    next: RenderShotStatus,
-    context: &Context,
-) -> Result<Requeue, ShotError> {
-    let key = shot_key(shot);
-    match needs_write(previous, &next) {
-        WriteUrgency::None => return Ok(requeue_for(&next)),
-        WriteUrgency::Throttled => {
-            let delay = context.progress_write_delay(&key);
-            if !delay.is_zero() {
-                return Ok(Requeue::requeue(delay));
-            }
-        }
-        WriteUrgency::Now => context.status_written(&key),
-    }
-    apply::patch_status(shot, &next, context).await?;
-    publish_transitions(shot, previous, &next, context).await;
-    Ok(requeue_for(&next))
-}
-
-fn requeue_for(status: &RenderShotStatus) -> Requeue {
-    match status.phase {
-        // The ETA and progress move with the RenderJobs, which wake the shot themselves.
-        Some(ShotPhase::Rendering) | Some(ShotPhase::Pending) => Requeue::requeue(RESYNC / 5),
-        _ => Requeue::requeue(RESYNC),
-    }
-}
-
-async fn publish_transitions(
-    shot: &RenderShot,
-    previous: &RenderShotStatus,
-    next: &RenderShotStatus,
-    context: &Context,
-) {
-    let reference = shot.object_ref(&());
-    let reason_of = |status: &RenderShotStatus, type_: &str| {
-        find_condition(&status.conditions, type_)
-            .filter(|condition| condition.status == "True")
-            .map(|condition| (condition.reason.clone(), condition.message.clone()))
-    };
-    if let Some((reason, message)) = reason_of(next, STALLED)
-        && reason_of(previous, STALLED).map(|(reason, _)| reason) != Some(reason.clone())
-    {
-        context.publish(&reference, true, &reason, message).await;
-    }
-    let ready = framefarm_crds::conditions::READY;
-    if is_true(&next.conditions, ready)
-        && !is_true(&previous.conditions, ready)
-        && let Some(condition) = find_condition(&next.conditions, ready)
-    {
-        context
-            .publish(
-                &reference,
-                false,
-                &condition.reason,
-                condition.message.clone(),
-            )
-            .await;
-    }
-    if previous.jobs.total == 0 && next.jobs.total > 0 {
-        let note = format!(
-            "split frames {} into {} RenderJob(s) of up to {} frames; {} render at once",
-            shot.spec.frames, next.jobs.total, shot.spec.chunk_size, shot.spec.parallelism
-        );
-        context.publish(&reference, false, "Planned", note).await;
-    }
 }

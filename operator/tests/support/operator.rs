@@ -105,16 +105,21 @@ impl Operator {
 
     /// GET of a path on the operator's HTTP server: the status code and body.
     pub fn http_get(&self, path: &str) -> (u16, String) {
+        self.try_http_get(path)
+            .expect("the operator's HTTP server answers")
+    }
+
+    /// GET of a path, or `None` while the server does not answer (e.g. starting).
+    pub fn try_http_get(&self, path: &str) -> Option<(u16, String)> {
         use std::io::Write;
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.http_port))
-            .expect("the operator's HTTP server answers");
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.http_port)).ok()?;
         write!(
             stream,
             "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
         )
-        .expect("request sent");
+        .ok()?;
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response read");
+        stream.read_to_string(&mut response).ok()?;
         let code = response
             .split_whitespace()
             .nth(1)
@@ -124,7 +129,7 @@ impl Operator {
             .split_once("\r\n\r\n")
             .map(|(_, body)| body.to_owned())
             .unwrap_or_default();
-        (code, body)
+        Some((code, body))
     }
 
     /// The last `lines` lines of the operator's log.

@@ -21,9 +21,7 @@ impl Decider<'_> {
         let mut events = Vec::new();
         let summary = if tally.failed.is_empty() {
             let message = format!("rendered {} frames: {}", tally.frames.len(), tally.frames);
-            if self.stored.phase != Some(JobPhase::Succeeded) {
-                events.push(event(false, RENDERED, message.clone()));
-            }
+            // No event for a routine success: the shot reports its own, once.
             self.summary(JobPhase::Succeeded, RENDERED, message)
         } else {
             let message = self.frames_failed_message(tally, counted, gave_up);
