@@ -334,7 +334,9 @@ impl Decider<'_> {
         Summary {
             phase,
             attempt: self.current,
-            node_name: self.node(),
+            // Recorded once the pod runs: a pod is bound to a node moments before it starts,
+            // and a separate status write for that is not worth it on a 10,000-job shot.
+            node_name: self.node().filter(|_| phase != JobPhase::Pending),
             next_attempt_time: None,
             reason,
             message,

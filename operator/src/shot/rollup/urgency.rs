@@ -34,8 +34,20 @@ pub fn needs_write(previous: &RenderShotStatus, next: &RenderShotStatus) -> Writ
     if urgent {
         return WriteUrgency::Now;
     }
+    // A condition message that only counts progress ("120/240 frames rendered") is progress;
+    // transition times alone are nothing.
     let mut settled = next.clone();
-    settled.conditions.clone_from(&previous.conditions);
+    for condition in &mut settled.conditions {
+        if let Some(before) = previous
+            .conditions
+            .iter()
+            .find(|c| c.type_ == condition.type_)
+        {
+            condition
+                .last_transition_time
+                .clone_from(&before.last_transition_time);
+        }
+    }
     if close(
         previous.estimated_completion_time.as_ref(),
         next.estimated_completion_time.as_ref(),
@@ -51,23 +63,12 @@ pub fn needs_write(previous: &RenderShotStatus, next: &RenderShotStatus) -> Writ
     }
 }
 
-/// Equal in everything but `lastTransitionTime`, in the same order.
+/// Equal in type, status, reason and generation, in the same order: what tools act on.
 fn same_conditions(previous: &[Condition], next: &[Condition]) -> bool {
     previous.len() == next.len()
         && previous.iter().zip(next).all(|(a, b)| {
-            (
-                &a.type_,
-                &a.status,
-                &a.reason,
-                &a.message,
-                a.observed_generation,
-            ) == (
-                &b.type_,
-                &b.status,
-                &b.reason,
-                &b.message,
-                b.observed_generation,
-            )
+            (&a.type_, &a.status, &a.reason, a.observed_generation)
+                == (&b.type_, &b.status, &b.reason, b.observed_generation)
         })
 }
 
@@ -135,6 +136,13 @@ mod tests {
         let mut next = status.clone();
         next.render_seconds = Some(1.0);
         assert_eq!(needs_write(&status, &next), WriteUrgency::Throttled);
+        let mut next = status.clone();
+        next.conditions[1].message = "5/40 frames rendered; 1 RenderJob active".into();
+        assert_eq!(
+            needs_write(&status, &next),
+            WriteUrgency::Throttled,
+            "a message counting progress is progress"
+        );
     }
 
     #[test]
@@ -155,7 +163,7 @@ mod tests {
         let status = rendering();
         let changes: [fn(&mut RenderShotStatus); 11] = [
             |s| s.phase = Some(ShotPhase::Suspended),
-            |s| s.conditions[1].message.push('!'),
+            |s| s.conditions[1].reason = "Unschedulable".into(),
             |s| s.conditions[1].status = "False".into(),
             |s| s.preview = Some(Preview::default()),
             |s| s.failed_frames = Some("3".into()),
