@@ -135,6 +135,16 @@ impl Farm {
             .collect()
     }
 
+    /// Where a pod's volumes live on its emulated node.
+    pub fn pod_volumes(&self, node: &str, uid: &str) -> PathBuf {
+        self.root
+            .join("nodes")
+            .join(node)
+            .join("pods")
+            .join(uid)
+            .join("volumes")
+    }
+
     pub fn host_path(&self, node: &str, path: &str) -> PathBuf {
         self.root
             .join("nodes")

@@ -147,6 +147,18 @@ async fn init_and_main_containers_share_an_empty_dir() {
         "Completed"
     );
     assert_eq!(farm.log("shared").await, "rendered\n");
+    // Like the kubelet, the runner tears a terminated pod's volumes down; the pod stays.
+    let volumes = farm.pod_volumes("node-a", pod["metadata"]["uid"].as_str().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while volumes.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} is still there",
+            volumes.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(farm.pods().get_opt("shared").await.unwrap().is_some());
 }
 
 #[tokio::test]

@@ -109,6 +109,9 @@ async fn finish(pod: &PodContext) {
     match pod.current_directive() {
         Directive::Run => {
             pod.status.update(|runtime| runtime.terminal = true).await;
+            // As the kubelet does, a terminated pod's volumes are torn down while the pod
+            // object stays (its logs are kept apart): emptyDirs do not pile up on a node.
+            remove_volumes(pod);
         }
         Directive::Stop { .. } => {
             pod.status.update(|runtime| runtime.terminal = true).await;
@@ -130,6 +133,15 @@ async fn finish(pod: &PodContext) {
             remove_pod_dir(pod);
         }
         Directive::Kill(KillCause::Shutdown) => pod.status.mute().await,
+    }
+}
+
+fn remove_volumes(pod: &PodContext) {
+    let volumes = pod.dirs.dir.join("volumes");
+    if let Err(error) = std::fs::remove_dir_all(&volumes)
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(%error, pod = pod.name(), "failed to tear down the pod's volumes");
     }
 }
 
