@@ -144,6 +144,32 @@ async fn a_shot_renders_extends_and_is_deleted_with_its_files() {
         );
     }
 
+    // Deleted with `retention: Retain` (the default) and applied again: every frame is
+    // already in the output, so nothing is scheduled and the shot is Ready at once.
+    let deleted = farm.kubectl(&["delete", "rendershot", "sh010", "--timeout=60s"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    let kept = farm.keys("renders/sh010/");
+    assert!(
+        (1..=8).all(|frame| kept.contains(&format!("renders/sh010/sh010_{frame:04}.png"))),
+        "the files stay: {kept:?}"
+    );
+    assert!(farm.apply(&extended).status.success());
+    let again = farm
+        .wait_for_shot(
+            "sh010",
+            Duration::from_secs(120),
+            "sh010 Ready again",
+            |shot| condition_is(shot, "Ready", "True"),
+        )
+        .await;
+    let status = again.status.unwrap();
+    assert_eq!(status.found_frames.as_deref(), Some("1-8"));
+    assert_eq!(status.rendered_frames.as_deref(), Some("1-8"));
+    assert!(
+        farm.jobs_of("sh010").await.is_empty(),
+        "no RenderJob for frames already in the output"
+    );
+
     // retention: Delete, then delete the shot: its files go, other files stay.
     farm.garage()
         .put_object(BUCKET, "renders/sh010/notes.txt", b"keep me")
