@@ -91,18 +91,22 @@ async fn a_restarted_operator_duplicates_nothing_and_suspend_keeps_rendered_fram
     // Suspend mid-chunk, then resume.
     farm.upload_scene(
         "shots/sh030.blend",
+        // Slow enough (about a second a frame here) that the suspension lands mid-chunk.
         &SceneOptions {
+            width: 320,
+            height: 180,
             samples: 64,
+            frame_end: 30,
             ..SceneOptions::default()
         },
     );
-    let manifest = farm.blender_shot("sh030", "shots/sh030.blend", "1-10", "  chunkSize: 10\n");
+    let manifest = farm.blender_shot("sh030", "shots/sh030.blend", "1-30", "  chunkSize: 30\n");
     assert!(farm.apply(&manifest).status.success());
     farm.wait_for_shot("sh030", Duration::from_secs(120), "a first frame", |shot| {
         rendered(shot) >= 1
     })
     .await;
-    let suspend = manifest.replace("  chunkSize: 10\n", "  chunkSize: 10\n  suspend: true\n");
+    let suspend = manifest.replace("  chunkSize: 30\n", "  chunkSize: 30\n  suspend: true\n");
     assert!(farm.apply(&suspend).status.success());
     let suspended = farm
         .wait_for_shot(
@@ -146,7 +150,7 @@ async fn a_restarted_operator_duplicates_nothing_and_suspend_keeps_rendered_fram
         !kept.is_empty(),
         "frames saved before the suspension are kept"
     );
-    assert!(kept.len() < 10, "suspended before the end: {kept}");
+    assert!(kept.len() < 30, "suspended before the end: {kept}");
     drop(suspended);
 
     assert!(farm.apply(&manifest).status.success(), "resume");
@@ -160,7 +164,7 @@ async fn a_restarted_operator_duplicates_nothing_and_suspend_keeps_rendered_fram
         .await;
     assert_eq!(
         resumed.status.unwrap().rendered_frames.as_deref(),
-        Some("1-10")
+        Some("1-30")
     );
     let job = farm.jobs_of("sh030").await.remove(0);
     let status = job.status.unwrap();

@@ -20,7 +20,10 @@ async fn a_deleted_pod_and_a_crashing_frame_each_cost_only_their_frames() {
     let farm = Farm::start().await;
     farm.upload_scene(
         "shots/slow.blend",
+        // Slow enough (about a second a frame here) that the pod is deleted mid-chunk.
         &SceneOptions {
+            width: 320,
+            height: 180,
             samples: 64,
             ..SceneOptions::default()
         },
