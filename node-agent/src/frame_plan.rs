@@ -88,21 +88,16 @@ pub fn status_frame_set(text: Option<&str>, field: &str) -> FrameSet {
     let Some(text) = text.filter(|text| !text.is_empty()) else {
         return FrameSet::new();
     };
-    let (shown, truncated) = match text.split_once(' ') {
-        Some((shown, _note)) => (shown, true),
-        None => (text, false),
-    };
-    if truncated {
-        tracing::warn!(
-            field,
-            "status.{field} is cut short; only the frames it lists are taken into account"
-        );
-    }
-    if shown.is_empty() {
-        return FrameSet::new();
-    }
-    match FrameSet::parse(shown) {
-        Ok(frames) => frames,
+    match FrameSet::parse_bounded(text) {
+        Ok((frames, truncated)) => {
+            if truncated {
+                tracing::warn!(
+                    field,
+                    "status.{field} is cut short; only the frames it lists are taken into account"
+                );
+            }
+            frames
+        }
         Err(error) => {
             tracing::warn!(
                 field,

@@ -189,13 +189,9 @@ impl RenderTotals {
             totals.jobs += 1;
             let frames = FrameSet::parse(&job.spec.frames).unwrap_or_default();
             let status = job.status.clone().unwrap_or_default();
-            let parse = |text: &Option<String>| {
-                text.as_deref()
-                    .and_then(|text| FrameSet::parse(text).ok())
-                    .unwrap_or_default()
-            };
-            let rendered = parse(&status.rendered_frames).intersection(&frames);
-            let failed = parse(&status.failed_frames)
+            let rendered =
+                FrameSet::from_status(status.rendered_frames.as_deref()).intersection(&frames);
+            let failed = FrameSet::from_status(status.failed_frames.as_deref())
                 .intersection(&frames)
                 .difference(&rendered);
             totals.rendered += rendered.len();

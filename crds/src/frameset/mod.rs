@@ -235,8 +235,34 @@ impl FrameSet {
     }
 }
 
+/// Where a truncation note begins (after the space that separates it from the frames).
+const TRUNCATION_MARK: &str = "…and ";
+
 fn truncation_note(hidden_frames: u64) -> String {
-    format!(" …and {hidden_frames} more frames")
+    format!(" {TRUNCATION_MARK}{hidden_frames} more frames")
+}
+
+impl FrameSet {
+    /// Reads what [`FrameSet::to_bounded_string`] wrote: the frames listed before a truncation
+    /// note, and whether there was a note (frames were left out).
+    pub fn parse_bounded(text: &str) -> Result<(Self, bool), FrameSetError> {
+        let (listed, cut) = match text.find(TRUNCATION_MARK) {
+            Some(index) => (text[..index].trim_end(), true),
+            None => (text, false),
+        };
+        if listed.is_empty() {
+            return Ok((FrameSet::new(), cut));
+        }
+        Ok((FrameSet::parse(listed)?, cut))
+    }
+
+    /// A frame set from a status field that components write: the frames it lists, empty when
+    /// it is absent or unreadable, so that one bad value does not stop a roll-up.
+    pub fn from_status(text: Option<&str>) -> Self {
+        text.and_then(|text| Self::parse_bounded(text).ok())
+            .map(|(frames, _)| frames)
+            .unwrap_or_default()
+    }
 }
 
 impl fmt::Display for FrameSet {

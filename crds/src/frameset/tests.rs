@@ -204,6 +204,30 @@ fn bounded_strings_cut_at_a_run_and_say_what_is_missing() {
 }
 
 #[test]
+fn a_bounded_string_reads_back_as_the_frames_it_lists() {
+    let scattered = FrameSet::from_frames((0..10_000).map(|i| i * 10 + i % 3));
+    let (listed, cut) = FrameSet::parse_bounded(&scattered.to_bounded_string(200)).unwrap();
+    assert!(cut);
+    assert!(!listed.is_empty() && listed.is_subset(&scattered));
+    assert_eq!(
+        FrameSet::parse_bounded("1-10").unwrap(),
+        (set("1-10"), false)
+    );
+    assert_eq!(
+        FrameSet::parse_bounded("…and 4 more frames").unwrap(),
+        (FrameSet::new(), true)
+    );
+    assert!(FrameSet::parse_bounded("1-x").is_err());
+    assert_eq!(
+        FrameSet::from_status(Some("1-4 …and 9 more frames")),
+        set("1-4")
+    );
+    assert_eq!(FrameSet::from_status(Some("1-x")), FrameSet::new());
+    assert_eq!(FrameSet::from_status(Some("")), FrameSet::new());
+    assert_eq!(FrameSet::from_status(None), FrameSet::new());
+}
+
+#[test]
 fn union_all_joins_chunks_back_into_the_shot() {
     let shot = set("1-1000x3,2000-2500");
     let chunks: Vec<FrameSet> = shot.chunks(7).collect();

@@ -265,11 +265,8 @@ async fn found_frames(
     }
     if previous.found_generation.is_some() && previous.found_generation == shot.metadata.generation
     {
-        let recorded = previous.found_frames.as_deref().unwrap_or_default();
-        // A summarised set ("… and N more frames") keeps what it lists; the agent skips the
-        // rest by itself.
-        let listed = recorded.split(" …").next().unwrap_or_default();
-        return Ok(FrameSet::parse(listed).unwrap_or_default());
+        // A summarised set keeps what it lists; the agent skips the rest by itself.
+        return Ok(FrameSet::from_status(previous.found_frames.as_deref()));
     }
     let covered = FrameSet::union_all(
         jobs.iter()

@@ -240,12 +240,12 @@ impl<'a> Tally<'a> {
                 tally.jobs.waiting += 1;
                 continue;
             };
-            let job_rendered = parse_or_empty(status.rendered_frames.as_deref());
-            let job_failed = parse_or_empty(status.failed_frames.as_deref());
+            let job_rendered = FrameSet::from_status(status.rendered_frames.as_deref());
+            let job_failed = FrameSet::from_status(status.failed_frames.as_deref());
             match status.phase {
                 Some(JobPhase::Running) => {
                     tally.jobs.active += 1;
-                    tally.running += parse_or_empty(Some(&job.spec.frames))
+                    tally.running += FrameSet::from_status(Some(&job.spec.frames))
                         .difference(&job_rendered)
                         .difference(&job_failed)
                         .len();
@@ -279,13 +279,6 @@ impl<'a> Tally<'a> {
         tally.failed = FrameSet::union_all(&failed).intersection(frames);
         tally
     }
-}
-
-/// Job statuses are written by the agent and checked by the CRD schema; a set that does not
-/// parse counts as empty rather than failing the whole roll-up.
-fn parse_or_empty(text: Option<&str>) -> FrameSet {
-    text.and_then(|text| FrameSet::parse(text).ok())
-        .unwrap_or_default()
 }
 
 /// Ready, Reconciling and Stalled for the rolled-up status.

@@ -22,10 +22,10 @@ impl Tally {
     pub fn new(frames: FrameSet, status: &RenderJobStatus, max_attempts: u32) -> Tally {
         let recorded =
             FrameSet::from_frames(status.frame_records.iter().map(|record| record.frame));
-        let rendered = parse_or_empty(status.rendered_frames.as_deref())
+        let rendered = FrameSet::from_status(status.rendered_frames.as_deref())
             .union(&recorded)
             .intersection(&frames);
-        let failed = parse_or_empty(status.failed_frames.as_deref())
+        let failed = FrameSet::from_status(status.failed_frames.as_deref())
             .union(&frames_out_of_attempts(status, max_attempts))
             .intersection(&frames)
             .difference(&rendered);
@@ -43,12 +43,6 @@ impl Tally {
         self.failed = self.failed.union(&self.remaining);
         self.remaining = FrameSet::new();
     }
-}
-
-/// A status field the agent wrote; a set that does not parse tells nothing.
-fn parse_or_empty(text: Option<&str>) -> FrameSet {
-    text.and_then(|text| FrameSet::parse(text).ok())
-        .unwrap_or_default()
 }
 
 /// Frames with failure records from at least `max_attempts` distinct attempts.
