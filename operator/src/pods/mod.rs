@@ -54,21 +54,11 @@ pub struct PodSettings {
     pub log_filter: String,
 }
 
-impl Default for PodSettings {
-    fn default() -> Self {
-        let agent_image = format!("ghcr.io/framefarm/node-agent:{}", env!("CARGO_PKG_VERSION"));
-        Self {
-            blender_image: agent_image.clone(),
-            agent_image,
-            cache_host_path: CACHE_MOUNT_PATH.into(),
-            cache_gib: 50.0,
-            service_account: "framefarm-agent".into(),
-            termination_grace_seconds: 60,
-            disruption_annotations: true,
-            read_only_root_filesystem: true,
-            log_filter: "info".into(),
-        }
-    }
+/// The settings of an operator started without flags, for tests of the builders.
+#[cfg(test)]
+pub(crate) fn default_settings() -> PodSettings {
+    use clap::Parser;
+    crate::config::Config::parse_from(["framefarm-operator"]).pod_settings()
 }
 
 /// Why a pod could not be built.

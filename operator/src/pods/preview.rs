@@ -113,7 +113,7 @@ spec:
 
     fn preview() -> Pod {
         let shot: RenderShot = serde_saphyr::from_str(SHOT).unwrap();
-        build_preview_pod(&shot, "0123abcd", &PodSettings::default()).unwrap()
+        build_preview_pod(&shot, "0123abcd", &crate::pods::default_settings()).unwrap()
     }
 
     fn container(pod: &Pod) -> &Container {
@@ -145,7 +145,10 @@ spec:
     fn the_agent_image_makes_the_preview_without_the_shots_gpu_placement() {
         let pod = preview();
         let container = container(&pod);
-        assert_eq!(container.image, Some(PodSettings::default().agent_image));
+        assert_eq!(
+            container.image,
+            Some(crate::pods::default_settings().agent_image)
+        );
         assert_eq!(
             container.command,
             Some(vec!["/usr/local/bin/node-agent".into(), "preview".into()])

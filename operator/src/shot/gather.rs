@@ -9,6 +9,7 @@ use framefarm_crds::{FrameSet, RenderJob, RenderShot};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::Api;
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use super::ShotError;
@@ -85,11 +86,9 @@ pub fn jobs(shot: &RenderShot, context: &Context) -> Vec<Arc<RenderJob>> {
 
 /// The shot's preview pod for `pod_name`, from the cache.
 pub fn preview_pod(shot: &RenderShot, pod_name: &str, context: &Context) -> Option<Arc<Pod>> {
-    let namespace = shot.namespace();
-    context.pods.state().into_iter().find(|pod| {
-        pod.metadata.namespace == namespace
-            && pod.name_any() == pod_name
-            && pod.labels().get(COMPONENT_LABEL).map(String::as_str) == Some(PREVIEW_COMPONENT)
+    let reference = ObjectRef::new(pod_name).within(&shot.namespace().unwrap_or_default());
+    context.pods.get(&reference).filter(|pod| {
+        pod.labels().get(COMPONENT_LABEL).map(String::as_str) == Some(PREVIEW_COMPONENT)
     })
 }
 

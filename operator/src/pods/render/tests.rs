@@ -90,7 +90,7 @@ fn job(yaml: &str) -> RenderJob {
 
 fn build(job: &RenderJob, avoid: &[&str]) -> Pod {
     let avoid = avoid.iter().map(|node| (*node).to_owned()).collect();
-    build_render_pod(job, 3, &avoid, &PodSettings::default()).unwrap()
+    build_render_pod(job, 3, &avoid, &crate::pods::default_settings()).unwrap()
 }
 
 fn spec(pod: &Pod) -> &PodSpec {
@@ -163,7 +163,12 @@ fn the_job_owns_its_pods_and_a_job_without_identity_is_an_error() {
 
     let mut unsaved = job(GPU_JOB);
     unsaved.metadata.uid = None;
-    let error = build_render_pod(&unsaved, 1, &BTreeSet::new(), &PodSettings::default());
+    let error = build_render_pod(
+        &unsaved,
+        1,
+        &BTreeSet::new(),
+        &crate::pods::default_settings(),
+    );
     assert_eq!(
         error.unwrap_err(),
         PodError::MissingMetadata {
@@ -176,7 +181,7 @@ fn the_job_owns_its_pods_and_a_job_without_identity_is_an_error() {
 
 #[test]
 fn every_container_runs_restricted() {
-    let settings = PodSettings::default();
+    let settings = crate::pods::default_settings();
     let pod = build(&job(GPU_JOB), &[]);
     let pod_security = spec(&pod).security_context.clone().unwrap();
     assert_eq!(pod_security.run_as_non_root, Some(true));
@@ -215,7 +220,10 @@ fn the_agent_is_installed_into_the_engine_image_and_run_from_there() {
     let init = spec(&pod).init_containers.clone().unwrap();
     assert_eq!(init.len(), 1);
     assert_eq!(init[0].name, "install-agent");
-    assert_eq!(init[0].image, Some(PodSettings::default().agent_image));
+    assert_eq!(
+        init[0].image,
+        Some(crate::pods::default_settings().agent_image)
+    );
     assert_eq!(
         init[0].command,
         Some(vec![
@@ -232,7 +240,7 @@ fn the_agent_is_installed_into_the_engine_image_and_run_from_there() {
     );
     assert_eq!(
         render.image,
-        Some(PodSettings::default().blender_image),
+        Some(crate::pods::default_settings().blender_image),
         "a Blender engine without an image uses the operator's"
     );
     let lone = build(&job(LONE_JOB), &[]);
@@ -456,7 +464,7 @@ fn autoscalers_are_asked_to_keep_the_node_unless_turned_off() {
 
     let settings = PodSettings {
         disruption_annotations: false,
-        ..PodSettings::default()
+        ..crate::pods::default_settings()
     };
     let pod = build_render_pod(&job(GPU_JOB), 1, &BTreeSet::new(), &settings).unwrap();
     let annotations = pod.metadata.annotations.unwrap();
@@ -470,7 +478,12 @@ fn a_job_without_an_engine_is_an_error() {
     let mut broken = job(LONE_JOB);
     broken.spec.render.engine.command = None;
     assert_eq!(
-        build_render_pod(&broken, 1, &BTreeSet::new(), &PodSettings::default()),
+        build_render_pod(
+            &broken,
+            1,
+            &BTreeSet::new(),
+            &crate::pods::default_settings()
+        ),
         Err(PodError::NoEngine {
             namespace: "studio".into(),
             name: "fix-101".into()
