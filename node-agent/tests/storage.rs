@@ -1,6 +1,7 @@
 //! The storage helpers the operator uses to find and remove a shot's files, against a real
 //! Garage: listing every object under a prefix across pages, and deleting keys in batches of
-//! up to 1000 where a key already gone is no error.
+//! up to 1000 where a key already gone is no error; and presigned URLs that fetch one object
+//! without the keys.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "tests fail loudly")]
 
@@ -126,4 +127,48 @@ async fn deleting_with_wrong_keys_is_refused_as_a_credentials_problem() {
         "{error}"
     );
     assert_eq!(garage.list_keys(BUCKET, "out/").unwrap(), [key]);
+}
+
+/// Fetches `url` with curl, which knows nothing of the store's keys; the CA variables this
+/// environment sets are dropped because the store speaks plain HTTP.
+fn fetch_with_curl(url: &str) -> (String, Vec<u8>) {
+    let output = std::process::Command::new("curl")
+        .args(["--silent", "--show-error", "--write-out", "\n%{http_code}", url])
+        .env_remove("CURL_CA_BUNDLE")
+        .env_remove("SSL_CERT_FILE")
+        .output()
+        .expect("curl runs");
+    let mut body = output.stdout;
+    let split = body.iter().rposition(|byte| *byte == b'\n').expect("status line");
+    let status = String::from_utf8(body.split_off(split + 1)).unwrap();
+    body.pop();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_presigned_url_fetches_one_object_without_keys_for_a_limited_time() {
+    let (_garage, storage) = garage();
+    let key = "out/sh010/preview/sh010.gif".to_owned();
+    storage
+        .upload_bytes(BUCKET, &key, Bytes::from_static(b"GIF89a"), "image/gif")
+        .await
+        .unwrap();
+    let hour = std::time::Duration::from_secs(3600);
+
+    let url = storage.presigned_get(BUCKET, &key, hour).await.unwrap();
+    assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    assert_eq!(fetch_with_curl(&url), ("200".to_owned(), b"GIF89a".to_vec()));
+
+    let tampered = url.replace("sh010.gif", "sh011.gif");
+    assert_eq!(fetch_with_curl(&tampered).0, "403", "the signature covers the key");
+
+    let missing = storage
+        .presigned_get(BUCKET, "out/sh010/nothing.png", hour)
+        .await
+        .unwrap();
+    assert_eq!(fetch_with_curl(&missing).0, "404");
+
+    let too_long = std::time::Duration::from_secs(8 * 24 * 3600);
+    let refused = storage.presigned_get(BUCKET, &key, too_long).await.unwrap_err();
+    assert!(refused.to_string().contains("7 days"), "{refused}");
 }

@@ -7,6 +7,7 @@
 mod download;
 mod errors;
 mod listing;
+mod presign;
 mod removal;
 mod upload;
 
@@ -23,6 +24,7 @@ use framefarm_crds::storage::StorageSpec;
 pub use download::ObjectInfo;
 pub use errors::{StorageError, Transience};
 pub use listing::ListedObject;
+pub use presign::MAX_PRESIGNED_VALIDITY;
 pub use upload::Uploaded;
 
 /// Environment variables holding the storage credentials; the operator maps the shot's
