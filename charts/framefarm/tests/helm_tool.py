@@ -3,10 +3,11 @@
 Subcommands, each exiting non-zero with a message on stderr when something is wrong:
 
   lint CHART                      helm lint; fails on any warning or error
-  install CHART --release R --namespace NS --kubeconfig K [--values-json JSON]
+  install CHART --release R --namespace NS --kubeconfig K [--values-json JSON] [--json]
                                   helm install (no --wait: the emulator runs no Deployment
-                                  controller); prints the release manifest
-  manifest --release R --namespace NS --kubeconfig K
+                                  controller); prints the release manifest, as YAML or as a
+                                  JSON list of its objects
+  manifest --release R --namespace NS --kubeconfig K [--json]
                                   prints the manifest of an installed release
   validate [--kubernetes-version V] [FILE]
                                   checks every object of a manifest (FILE or stdin) of a
@@ -72,7 +73,14 @@ async def install(args: argparse.Namespace) -> None:
     manifest = release.get("manifest")
     if manifest is None:
         manifest = await release_manifest(args)
-    print(manifest)
+    show(manifest, args.json)
+
+
+def show(manifest: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([document for document in yaml.safe_load_all(manifest) if document]))
+    else:
+        print(manifest)
 
 
 async def release_manifest(args: argparse.Namespace) -> str:
@@ -87,7 +95,7 @@ async def release_manifest(args: argparse.Namespace) -> str:
 
 
 async def manifest(args: argparse.Namespace) -> None:
-    print(await release_manifest(args))
+    show(await release_manifest(args), args.json)
 
 
 def validate(args: argparse.Namespace) -> None:
@@ -128,6 +136,7 @@ def main() -> None:
         sub.add_argument("--release", required=True)
         sub.add_argument("--namespace", required=True)
         sub.add_argument("--kubeconfig", required=True)
+        sub.add_argument("--json", action="store_true", help="the objects as a JSON list")
 
     install_parser = commands.add_parser("install")
     install_parser.add_argument("chart")
