@@ -8,22 +8,22 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use framefarm_crds::RenderShot;
 use framefarm_crds::shot::ShotPhase;
 use framefarm_tests::blender::SceneOptions;
 use framefarm_tests::emulator::Emulator;
 use framefarm_tests::runner::LocalImage;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Api;
-use kube::api::{ObjectMeta, PostParams};
+use kube::api::PostParams;
 use serde_json::{Value, json};
-use support::helm::{self, describe, names, object, of_kind};
+use support::helm::{
+    self, binding, create_namespace, describe, env_of, env_value, in_namespace, names, object,
+    of_kind, pod_of, wait_for_ready_shot, wait_until_ready,
+};
 use support::operator::free_port;
-use support::{AGENT_IMAGE, BUCKET, Farm, condition_is};
+use support::{AGENT_IMAGE, BUCKET, Farm};
 
 const OPERATOR_IMAGE: &str = "registry.example.com/framefarm/operator";
 const OPERATOR_PATH: &str = "/usr/local/bin/framefarm-operator";
@@ -80,41 +80,6 @@ fn lease_rules(names: &[&str]) -> Value {
         {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": names,
          "verbs": ["get", "patch"]},
     ])
-}
-
-/// Which Role or ClusterRole a binding grants to which ServiceAccount: (role kind, role,
-/// account namespace, account).
-fn binding(
-    objects: &[Value],
-    kind: &str,
-    namespace: Option<&str>,
-    name: &str,
-) -> (String, String, String, String) {
-    let found = objects
-        .iter()
-        .find(|object| {
-            object["kind"] == kind
-                && object["metadata"]["name"] == name
-                && namespace.is_none_or(|namespace| object["metadata"]["namespace"] == namespace)
-        })
-        .unwrap_or_else(|| panic!("no {kind} {namespace:?}/{name} among {}", names(objects)));
-    let subjects = found["subjects"].as_array().unwrap();
-    assert_eq!(subjects.len(), 1, "{found}");
-    let text = |value: &Value| value.as_str().unwrap().to_owned();
-    (
-        text(&found["roleRef"]["kind"]),
-        text(&found["roleRef"]["name"]),
-        text(&subjects[0]["namespace"]),
-        text(&subjects[0]["name"]),
-    )
-}
-
-fn in_namespace<'a>(objects: &[&'a Value], namespace: &str) -> Vec<&'a Value> {
-    objects
-        .iter()
-        .copied()
-        .filter(|object| object["metadata"]["namespace"] == namespace)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -174,38 +139,6 @@ async fn rbac_is_namespaced_by_default_and_the_agent_may_only_read_and_patch_job
     );
     let lease = object(&objects, "Role", "ff-framefarm-operator-lease");
     assert_eq!(lease["rules"], lease_rules(&["framefarm-operator"]));
-}
-
-async fn create_namespace(client: &kube::Client, name: &str) {
-    let namespace = Namespace {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
-    };
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &namespace)
-        .await
-        .unwrap();
-}
-
-fn env_of(deployment: &Deployment) -> Vec<(String, Option<String>)> {
-    let spec = deployment.spec.clone().unwrap().template.spec.unwrap();
-    spec.containers[0]
-        .env
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|var| (var.name, var.value))
-        .collect()
-}
-
-fn env_value(deployment: &Deployment, name: &str) -> Option<String> {
-    env_of(deployment)
-        .into_iter()
-        .find(|(key, _)| key == name)
-        .and_then(|(_, value)| value)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -388,19 +321,6 @@ fn operator_env_names() -> BTreeSet<String> {
         .collect()
 }
 
-/// A pod from the Deployment's template, as its ReplicaSet would make it.
-fn pod_of(deployment: &Deployment, name: &str) -> Pod {
-    let template = deployment.spec.clone().unwrap().template;
-    let mut metadata = template.metadata.unwrap_or_default();
-    metadata.name = Some(name.into());
-    metadata.namespace = deployment.metadata.namespace.clone();
-    Pod {
-        metadata,
-        spec: template.spec,
-        ..Pod::default()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operator_run_as_the_charts_deployment_renders_the_demo_shot() {
     let operator = env!("CARGO_BIN_EXE_framefarm-operator");
@@ -552,48 +472,5 @@ async fn the_operator_run_as_the_charts_deployment_renders_the_demo_shot() {
                 == Some("framefarm-agent")
         }),
         "render pods run as the chart's agent ServiceAccount"
-    );
-}
-
-/// Waits for the operator pod's /healthz and /readyz (the probes' paths) to answer 200.
-async fn wait_until_ready(farm: &Farm, pod: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let healthy = farm.operator.try_http_get("/healthz").map(|(code, _)| code);
-        let ready = farm.operator.try_http_get("/readyz").map(|(code, _)| code);
-        if healthy == Some(200) && ready == Some(200) {
-            return;
-        }
-        if tokio::time::Instant::now() > deadline {
-            print_operator_log(farm, pod);
-            panic!("the operator pod is not ready: /healthz {healthy:?}, /readyz {ready:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-async fn wait_for_ready_shot(farm: &Farm, name: &str, pod: &str) -> RenderShot {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(400);
-    loop {
-        if let Some(shot) = farm.shots().get_opt(name).await.unwrap()
-            && condition_is(&shot, "Ready", "True")
-        {
-            return shot;
-        }
-        if tokio::time::Instant::now() > deadline {
-            print_operator_log(farm, pod);
-            farm.dump(name).await;
-            panic!("{name} is not Ready after 400 s");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-fn print_operator_log(farm: &Farm, pod: &str) {
-    let logs = farm.kubectl(&["logs", pod]);
-    eprintln!(
-        "--- operator pod log ---\n{}{}",
-        String::from_utf8_lossy(&logs.stdout),
-        String::from_utf8_lossy(&logs.stderr)
     );
 }
