@@ -1,10 +1,14 @@
 //! The CustomResourceDefinitions generated from the types, as the YAML files `crdgen`
-//! writes to `crds/` and a test compares with what is committed.
+//! writes to `crds/` and to the Helm chart, and a test compares with what is committed.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
 use crate::{RenderJob, RenderShot};
+
+/// Folders, relative to this crate, that hold a committed copy of every CRD: the crate's own
+/// and the Helm chart's (Helm installs a chart's `crds/` files as they are).
+pub const COMMITTED_DIRS: [&str; 2] = [".", "../charts/framefarm/crds"];
 
 /// Every CRD of the API, with the file name it is committed under.
 pub fn definitions() -> Vec<(&'static str, CustomResourceDefinition)> {

@@ -5,6 +5,7 @@
 
 #![allow(dead_code, reason = "each test binary uses part of the support")]
 
+pub mod helm;
 pub mod operator;
 
 use std::path::{Path, PathBuf};
@@ -59,40 +60,23 @@ impl Farm {
     }
 
     pub async fn start_with(nodes: Vec<NodeConfig>) -> Farm {
-        let agent = agent_binary();
-        let images = vec![
-            LocalImage::new(AGENT_IMAGE).with_file(AGENT_PATH, &agent),
-            LocalImage::new(IMAGEMAGICK_IMAGE),
-        ];
-        let cluster = Cluster::start(ClusterConfig {
-            nodes,
-            images,
-            garage: true,
-            ..ClusterConfig::default()
-        })
-        .await
-        .expect("the cluster starts");
-        let crds = concat!(env!("CARGO_MANIFEST_DIR"), "/../crds");
-        cluster
-            .kubectl(&["apply", "-f", crds])
-            .expect("CRDs install");
-        let garage = cluster.garage().expect("garage runs");
-        garage.create_bucket(BUCKET).expect("bucket");
-        let namespace = cluster.namespace("studio").await.expect("namespace");
-        let secret: Secret = serde_json::from_value(json!({
-            "metadata": {"name": SECRET},
-            "stringData": {
-                "AWS_ACCESS_KEY_ID": garage.access_key_id(),
-                "AWS_SECRET_ACCESS_KEY": garage.secret_access_key()
-            }
-        }))
-        .expect("secret");
-        Api::<Secret>::namespaced(cluster.client(), &namespace)
-            .create(&PostParams::default(), &secret)
-            .await
-            .expect("the storage Secret is created");
-        let work = tempfile::tempdir().expect("work folder");
+        let (cluster, namespace, work) = start_cluster(nodes, Vec::new(), true).await;
         let operator = Operator::start(cluster.kubeconfig(), work.path(), &[]);
+        Farm {
+            cluster,
+            operator,
+            namespace,
+            work,
+        }
+    }
+
+    /// A farm whose CRDs and operator come from the Helm chart: the cluster, Garage and the
+    /// namespace with the storage Secret, with `images` beside the agent's (e.g. the operator
+    /// image); `operator` is not started.
+    pub async fn start_for_chart(images: Vec<LocalImage>) -> Farm {
+        let nodes = vec![cpu_node("node-a", 4), cpu_node("node-b", 4)];
+        let (cluster, namespace, work) = start_cluster(nodes, images, false).await;
+        let operator = Operator::not_started(cluster.kubeconfig(), work.path(), &[]);
         Farm {
             cluster,
             operator,
@@ -269,6 +253,52 @@ spec:
             self.operator.log_tail(60)
         );
     }
+}
+
+/// The cluster with the agent image and `images`, the bucket, and a namespace holding the
+/// storage Secret; the CRDs when `crds`.
+async fn start_cluster(
+    nodes: Vec<NodeConfig>,
+    images: Vec<LocalImage>,
+    crds: bool,
+) -> (Cluster, String, tempfile::TempDir) {
+    let agent = agent_binary();
+    let mut all_images = vec![
+        LocalImage::new(AGENT_IMAGE).with_file(AGENT_PATH, &agent),
+        LocalImage::new(IMAGEMAGICK_IMAGE),
+    ];
+    all_images.extend(images);
+    let cluster = Cluster::start(ClusterConfig {
+        nodes,
+        images: all_images,
+        garage: true,
+        ..ClusterConfig::default()
+    })
+    .await
+    .expect("the cluster starts");
+    if crds {
+        let crds = concat!(env!("CARGO_MANIFEST_DIR"), "/../crds");
+        cluster
+            .kubectl(&["apply", "-f", crds])
+            .expect("CRDs install");
+    }
+    let garage = cluster.garage().expect("garage runs");
+    garage.create_bucket(BUCKET).expect("bucket");
+    let namespace = cluster.namespace("studio").await.expect("namespace");
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": SECRET},
+        "stringData": {
+            "AWS_ACCESS_KEY_ID": garage.access_key_id(),
+            "AWS_SECRET_ACCESS_KEY": garage.secret_access_key()
+        }
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(cluster.client(), &namespace)
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("the storage Secret is created");
+    let work = tempfile::tempdir().expect("work folder");
+    (cluster, namespace, work)
 }
 
 fn rand_suffix() -> String {

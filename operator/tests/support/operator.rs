@@ -19,7 +19,8 @@ pub struct Operator {
 /// Operator processes started by this test binary; each gets its own Lease identity.
 static STARTS: AtomicU32 = AtomicU32::new(1);
 
-fn free_port() -> u16 {
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
@@ -38,6 +39,19 @@ impl Operator {
         };
         operator.spawn();
         operator
+    }
+
+    /// An operator that is not running (the chart's Deployment runs it as a pod instead);
+    /// `restart` would start it.
+    pub fn not_started(kubeconfig: &Path, dir: &Path, extra: &[&str]) -> Operator {
+        std::fs::create_dir_all(dir).expect("operator folder");
+        Operator {
+            child: None,
+            kubeconfig: kubeconfig.to_owned(),
+            log: dir.join("operator.log"),
+            extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
+            http_port: free_port(),
+        }
     }
 
     fn spawn(&mut self) {
