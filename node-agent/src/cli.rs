@@ -289,11 +289,16 @@ pub async fn run(args: RunArgs, stop: watch::Receiver<bool>) -> Result<Summary, 
     })?;
     let (client, namespace) = connect(args.namespace.clone()).await?;
     let api: Api<RenderJob> = Api::namespaced(client, &namespace);
-    let job = api.get(&name).await.map_err(|source| AgentError::GetJob {
-        namespace: namespace.clone(),
-        name: name.clone(),
-        source,
-    })?;
+    // Through the status subresource, which returns the whole object: the agent's Role grants
+    // `renderjobs/status` only.
+    let job = api
+        .get_status(&name)
+        .await
+        .map_err(|source| AgentError::GetJob {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            source,
+        })?;
     let order = WorkOrder::from_job(&job)?;
     let storage = Storage::new(
         &order.settings.storage,
@@ -344,11 +349,16 @@ pub async fn preview(args: PreviewArgs) -> Result<PreviewOutcome, AgentError> {
     })?;
     let (client, namespace) = connect(args.namespace.clone()).await?;
     let api: Api<RenderShot> = Api::namespaced(client, &namespace);
-    let shot = api.get(&name).await.map_err(|source| AgentError::GetShot {
-        namespace: namespace.clone(),
-        name: name.clone(),
-        source,
-    })?;
+    // Through the status subresource, which returns the whole object: the agent's Role grants
+    // `get` on `rendershots/status` and nothing else of the shot.
+    let shot = api
+        .get_status(&name)
+        .await
+        .map_err(|source| AgentError::GetShot {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            source,
+        })?;
     let mut order = WorkOrder::from_shot(&shot)?;
     order.namespace.get_or_insert(namespace);
     let failed = status_frame_set(

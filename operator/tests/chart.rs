@@ -105,9 +105,13 @@ async fn rbac_is_namespaced_by_default_and_the_agent_may_only_read_and_patch_job
     let agent = object(&objects, "Role", "ff-framefarm-agent");
     assert_eq!(
         agent["rules"],
-        json!([{"apiGroups": ["framefarm.io"], "resources": ["renderjobs/status"],
-                "verbs": ["get", "patch"]}]),
-        "the agent's Role grants exactly get and patch of RenderJob status"
+        json!([
+            {"apiGroups": ["framefarm.io"], "resources": ["renderjobs/status"],
+             "verbs": ["get", "patch"]},
+            {"apiGroups": ["framefarm.io"], "resources": ["rendershots/status"],
+             "verbs": ["get"]}
+        ]),
+        "the agent's Role grants get and patch of RenderJob status and get of RenderShot status"
     );
     assert_eq!(
         binding(&objects, "RoleBinding", Some("farm"), "ff-framefarm-agent"),
