@@ -133,13 +133,22 @@ async fn deleting_with_wrong_keys_is_refused_as_a_credentials_problem() {
 /// environment sets are dropped because the store speaks plain HTTP.
 fn fetch_with_curl(url: &str) -> (String, Vec<u8>) {
     let output = std::process::Command::new("curl")
-        .args(["--silent", "--show-error", "--write-out", "\n%{http_code}", url])
+        .args([
+            "--silent",
+            "--show-error",
+            "--write-out",
+            "\n%{http_code}",
+            url,
+        ])
         .env_remove("CURL_CA_BUNDLE")
         .env_remove("SSL_CERT_FILE")
         .output()
         .expect("curl runs");
     let mut body = output.stdout;
-    let split = body.iter().rposition(|byte| *byte == b'\n').expect("status line");
+    let split = body
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .expect("status line");
     let status = String::from_utf8(body.split_off(split + 1)).unwrap();
     body.pop();
     (status, body)
@@ -157,10 +166,17 @@ async fn a_presigned_url_fetches_one_object_without_keys_for_a_limited_time() {
 
     let url = storage.presigned_get(BUCKET, &key, hour).await.unwrap();
     assert!(url.contains("X-Amz-Expires=3600"), "{url}");
-    assert_eq!(fetch_with_curl(&url), ("200".to_owned(), b"GIF89a".to_vec()));
+    assert_eq!(
+        fetch_with_curl(&url),
+        ("200".to_owned(), b"GIF89a".to_vec())
+    );
 
     let tampered = url.replace("sh010.gif", "sh011.gif");
-    assert_eq!(fetch_with_curl(&tampered).0, "403", "the signature covers the key");
+    assert_eq!(
+        fetch_with_curl(&tampered).0,
+        "403",
+        "the signature covers the key"
+    );
 
     let missing = storage
         .presigned_get(BUCKET, "out/sh010/nothing.png", hour)
@@ -169,6 +185,9 @@ async fn a_presigned_url_fetches_one_object_without_keys_for_a_limited_time() {
     assert_eq!(fetch_with_curl(&missing).0, "404");
 
     let too_long = std::time::Duration::from_secs(8 * 24 * 3600);
-    let refused = storage.presigned_get(BUCKET, &key, too_long).await.unwrap_err();
+    let refused = storage
+        .presigned_get(BUCKET, &key, too_long)
+        .await
+        .unwrap_err();
     assert!(refused.to_string().contains("7 days"), "{refused}");
 }

@@ -36,8 +36,8 @@ impl Storage {
                 valid_for.as_secs()
             )));
         }
-        let config = PresigningConfig::expires_in(valid_for)
-            .map_err(|error| rejected(error.to_string()))?;
+        let config =
+            PresigningConfig::expires_in(valid_for).map_err(|error| rejected(error.to_string()))?;
         let request = self
             .client
             .get_object()
