@@ -86,9 +86,17 @@ pub fn pod_name(job: &str, attempt: u32) -> String {
     format!("{job}-{attempt}")
 }
 
-/// Name of the pod that builds a shot's preview.
-pub fn preview_pod_name(shot: &str, hash: &str) -> String {
-    format!("{}-{hash}-preview", shot_prefix(shot))
+/// Name of the pod that builds a shot's preview. After a retry of failed frames
+/// (`retry_token`) the preview is made again by a pod of its own name.
+pub fn preview_pod_name(shot: &str, hash: &str, retry_token: Option<&str>) -> String {
+    let base = format!("{}-{hash}-preview", shot_prefix(shot));
+    match retry_token {
+        None => base,
+        Some(token) => {
+            let digest = hex::encode(Sha256::digest(token.as_bytes()));
+            format!("{base}-{}", &digest[..HASH_LENGTH])
+        }
+    }
 }
 
 /// Whether `job` is the name of one of `shot`'s RenderJobs (of any render hash).
@@ -148,6 +156,12 @@ mod tests {
             "sh010"
         ));
         assert!(!is_job_of_shot("sh010-0123abcd-preview", "sh010"));
+        let retried_preview = preview_pod_name("sh010", "0123abcd", Some("t1"));
+        assert!(!is_job_of_shot(&retried_preview, "sh010"));
+        assert_ne!(
+            retried_preview,
+            preview_pod_name("sh010", "0123abcd", Some("t2"))
+        );
         let retry = retry_job_name("sh010", "0123abcd", 43, &job);
         assert!(is_job_of_shot(&retry, "sh010"));
         assert!(!is_job_of_shot(&retry, "sh01"));

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use framefarm_crds::shot::ShotPhase;
 use framefarm_tests::blender::SceneOptions;
+use kube::ResourceExt;
 use support::{Farm, condition_is};
 
 /// The plugin binary of this build, built when missing, as the support builds the agent.
@@ -104,6 +105,15 @@ fn fetch(url: &str) -> Vec<u8> {
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout
+}
+
+/// The URL `open` printed for `label`.
+fn url_of(open: &str, label: &str) -> String {
+    open.lines()
+        .find_map(|line| line.strip_prefix(label))
+        .map(|rest| rest.trim().to_owned())
+        .filter(|url| url.starts_with("http"))
+        .unwrap_or_else(|| panic!("no {label} URL in\n{open}"))
 }
 
 /// Frame files under `folder`, relative, sorted.
@@ -200,16 +210,10 @@ async fn an_artist_follows_fetches_and_retries_a_shot_with_the_plugin() {
 
     // open: URLs that fetch the real files, and a refusal beyond seven days.
     let open = plugin.ok(&["open", "crash", "--expires", "1h"]);
-    let url_of = |label: &str| {
-        open.lines()
-            .find_map(|line| line.strip_prefix(label))
-            .map(|rest| rest.trim().to_owned())
-            .filter(|url| url.starts_with("http"))
-            .unwrap_or_else(|| panic!("no {label} URL in\n{open}"))
-    };
-    assert!(fetch(&url_of("contact-sheet")).starts_with(b"\x89PNG"));
-    assert!(fetch(&url_of("preview")).starts_with(b"GIF8"));
-    assert!(fetch(&url_of("last-frame")).starts_with(b"\x89PNG"));
+    let sheet_before = fetch(&url_of(&open, "contact-sheet"));
+    assert!(sheet_before.starts_with(b"\x89PNG"));
+    assert!(fetch(&url_of(&open, "preview")).starts_with(b"GIF8"));
+    assert!(fetch(&url_of(&open, "last-frame")).starts_with(b"\x89PNG"));
     let refused = plugin.fails(&["open", "crash", "--expires", "8d"]);
     assert!(refused.contains("longer than 7 days"), "{refused}");
 
@@ -307,6 +311,26 @@ async fn an_artist_follows_fetches_and_retries_a_shot_with_the_plugin() {
             "renders/crash/crash_0003.png",
             "renders/crash/crash_0004.png",
         ]
+    );
+    // The preview is made again, now with frame 3.
+    let previews = farm
+        .pods_of("crash")
+        .await
+        .into_iter()
+        .filter(|pod| {
+            pod.labels()
+                .get("app.kubernetes.io/component")
+                .map(String::as_str)
+                == Some("preview")
+        })
+        .count();
+    assert_eq!(previews, 2, "a second preview pod after the retry");
+    let open = plugin.ok(&["open", "crash"]);
+    let sheet_after = fetch(&url_of(&open, "contact-sheet"));
+    assert!(sheet_after.starts_with(b"\x89PNG"));
+    assert_ne!(
+        sheet_after, sheet_before,
+        "the contact sheet shows the retried frame"
     );
     let status = plugin.ok(&["status", "crash"]);
     assert!(status.contains("Phase       Succeeded"), "{status}");

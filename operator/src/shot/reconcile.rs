@@ -238,9 +238,18 @@ async fn render(shot: &RenderShot, context: &Context) -> Result<Requeue, ShotErr
     }
     let current = current_jobs(&jobs, applied, &deleted, &validated.render_hash);
     let current_refs: Vec<&RenderJob> = current.iter().collect();
-    // preview
-    let preview_pod = preview_pod_name(&validated.name, &validated.render_hash);
-    let preview = preview_state(shot, &previous, &validated, &preview_pod, context);
+    // preview: a retry makes it again, with the frames rendered anew
+    let retry_token = if retry.token.is_empty() {
+        previous.retry_token.as_deref()
+    } else {
+        Some(retry.token.as_str())
+    };
+    let preview_pod = preview_pod_name(&validated.name, &validated.render_hash, retry_token);
+    let preview = if retry.token.is_empty() {
+        preview_state(shot, &previous, &validated, &preview_pod, context)
+    } else {
+        PreviewState::NotStarted
+    };
     let input = RollupInput {
         shot,
         validated: Ok(&validated),
@@ -260,13 +269,17 @@ async fn render(shot: &RenderShot, context: &Context) -> Result<Requeue, ShotErr
         && !validated.suspend
         && matches!(preview, PreviewState::NotStarted);
     if starts_preview {
-        let pod = build_preview_pod(shot, &validated.render_hash, &context.pod_settings).map_err(
-            |source| ShotError::BuildPreviewPod {
-                namespace: namespace.clone(),
-                shot: validated.name.clone(),
-                source,
-            },
-        )?;
+        let pod = build_preview_pod(
+            shot,
+            &validated.render_hash,
+            retry_token,
+            &context.pod_settings,
+        )
+        .map_err(|source| ShotError::BuildPreviewPod {
+            namespace: namespace.clone(),
+            shot: validated.name.clone(),
+            source,
+        })?;
         apply::apply_preview_pod(&pod, context).await?;
         next = roll_up(&RollupInput {
             preview: &PreviewState::Running,
