@@ -11,6 +11,20 @@ use crate::limits::{MAX_FRAMES_PER_JOB, MAX_JOBS_PER_SHOT};
 use crate::settings::RenderSettings;
 use crate::validation::{Checker, FieldErrors};
 
+/// Label on every RenderJob and pod of a shot: the shot's name, so
+/// `kubectl get renderjobs -l framefarm.io/shot=sh010` lists its chunks.
+pub const SHOT_LABEL: &str = "framefarm.io/shot";
+
+/// Label on every RenderJob of a shot: the render hash it renders with (see
+/// `status.renderHash`); jobs of another hash belong to earlier settings.
+pub const RENDER_HASH_LABEL: &str = "framefarm.io/render-hash";
+
+/// Annotation asking the operator to render a shot's failed frames again. Any new value (a
+/// token, e.g. a timestamp) is acted on once: the RenderJobs holding failed frames are
+/// replaced by RenderJobs of only those frames, and the value is recorded in
+/// `status.retryToken`.
+pub const RETRY_FAILED_ANNOTATION: &str = "framefarm.io/retry-failed";
+
 /// A shot to render: a scene, a frame set, an engine and an output location.
 #[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[allow(
@@ -200,6 +214,18 @@ pub struct RenderShotStatus {
     /// The `metadata.generation` whose frames were looked up in the output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found_generation: Option<i64>,
+
+    /// Frames rendered by RenderJobs that were replaced to render their failed frames again
+    /// (see the `framefarm.io/retry-failed` annotation), in frame set form. They count as
+    /// rendered and are not planned again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::limits::MAX_STATUS_FRAME_SET_LENGTH))]
+    pub retained_frames: Option<String>,
+
+    /// The last value of the `framefarm.io/retry-failed` annotation the operator acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub retry_token: Option<String>,
 
     /// Contact sheet and animated preview, made when every frame is rendered.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -261,7 +261,7 @@ fn pure_figures() -> Vec<(String, String)> {
         (0..5)
             .map(|_| {
                 let started = Instant::now();
-                let plan = plan_jobs(&validated, &status, &[], &empty);
+                let plan = plan_jobs(&validated, &status, &[], &empty, &empty);
                 assert_eq!(plan.apply.len(), 10);
                 started.elapsed()
             })
@@ -278,7 +278,7 @@ fn pure_figures() -> Vec<(String, String)> {
         (0..5)
             .map(|_| {
                 let started = Instant::now();
-                let plan = plan_jobs(&validated, &status, &refs, &empty);
+                let plan = plan_jobs(&validated, &status, &refs, &empty, &empty);
                 assert_eq!(plan.apply.len(), 10);
                 started.elapsed()
             })
@@ -297,6 +297,8 @@ fn pure_figures() -> Vec<(String, String)> {
         jobs: &all_refs,
         found: &empty,
         found_generation: Some(1),
+        retained: &empty,
+        retry_token: None,
         remaining_chunks: 0,
         overwrite: false,
         preview: &preview,

@@ -22,14 +22,16 @@ pub const PREVIEW_CONTAINER: &str = "preview";
 /// The agent inside its own image.
 const AGENT_IN_IMAGE: &str = "/usr/local/bin/node-agent";
 
-/// The pod making the preview of `shot`'s render with `render_hash`.
+/// The pod making the preview of `shot`'s render with `render_hash`, after the retry
+/// `retry_token` if there was one.
 pub fn build_preview_pod(
     shot: &RenderShot,
     render_hash: &str,
+    retry_token: Option<&str>,
     settings: &PodSettings,
 ) -> Result<Pod, PodError> {
     let owner = Owner::of(shot)?;
-    let mut meta = owner.pod_meta(preview_pod_name(&owner.name, render_hash));
+    let mut meta = owner.pod_meta(preview_pod_name(&owner.name, render_hash, retry_token));
     meta.labels = Some(BTreeMap::from([
         (SHOT_LABEL.to_owned(), owner.name.clone()),
         (COMPONENT_LABEL.to_owned(), PREVIEW_COMPONENT.to_owned()),
@@ -113,7 +115,7 @@ spec:
 
     fn preview() -> Pod {
         let shot: RenderShot = serde_saphyr::from_str(SHOT).unwrap();
-        build_preview_pod(&shot, "0123abcd", &crate::pods::default_settings()).unwrap()
+        build_preview_pod(&shot, "0123abcd", None, &crate::pods::default_settings()).unwrap()
     }
 
     fn container(pod: &Pod) -> &Container {

@@ -1,4 +1,4 @@
-//! The RenderShot controller: gather → validate → plan → apply → roll up status.
+//! The RenderShot controller: gather → validate → plan (retry, chunks) → apply → roll up status.
 
 mod apply;
 mod cleanup;
@@ -6,6 +6,7 @@ mod gather;
 pub mod plan;
 pub mod reconcile;
 mod report;
+pub mod retry;
 pub mod rollup;
 pub mod validate;
 

@@ -56,12 +56,14 @@ pub fn overwrites(shot: &ValidatedShot, status: &RenderShotStatus) -> bool {
 }
 
 /// Plans the RenderJobs of `shot`. `jobs` are all RenderJobs labelled with the shot (every
-/// render hash); `found` are the frames already in the output, ignored when overwriting.
+/// render hash); `found` are the frames already in the output, ignored when overwriting;
+/// `retained` are the frames rendered by RenderJobs a retry replaced, never planned again.
 pub fn plan_jobs(
     shot: &ValidatedShot,
     status: &RenderShotStatus,
     jobs: &[&RenderJob],
     found: &FrameSet,
+    retained: &FrameSet,
 ) -> Plan {
     let overwrite = overwrites(shot, status);
     let mut delete = Vec::new();
@@ -77,7 +79,7 @@ pub fn plan_jobs(
     current.sort_by(|a, b| (a.frames.first(), a.name).cmp(&(b.frames.first(), b.name)));
 
     let covered = FrameSet::union_all(current.iter().map(|job| &job.frames));
-    let mut candidates = shot.frames.difference(&covered);
+    let mut candidates = shot.frames.difference(&covered).difference(retained);
     if !overwrite {
         candidates = candidates.difference(found);
     }
@@ -177,7 +179,12 @@ pub fn build_job(shot: &ValidatedShot, frames: &FrameSet, overwrite: bool) -> Re
     )
 }
 
-fn named_job(shot: &ValidatedShot, name: String, frames: String, overwrite: bool) -> RenderJob {
+pub(super) fn named_job(
+    shot: &ValidatedShot,
+    name: String,
+    frames: String,
+    overwrite: bool,
+) -> RenderJob {
     let mut job = RenderJob::new(
         &name,
         RenderJobSpec {

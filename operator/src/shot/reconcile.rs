@@ -1,5 +1,5 @@
 //! One RenderShot reconcile: gather (Secret, RenderJobs, storage checks) → validate → plan
-//! the RenderJobs → apply them → start the preview when every frame is done → roll the
+//! a requested retry of failed frames and the RenderJobs → apply them → start the preview when every frame is done → roll the
 //! status up and write it when it changed (progress at most once a second). Shots with
 //! `retention: Delete` carry a finalizer whose cleanup removes their files from storage.
 
@@ -19,7 +19,7 @@ use super::gather;
 use super::plan::{overwrites, plan_jobs};
 use super::rollup::{PreviewState, RollupInput, all_frames_done, roll_up};
 use super::validate::{Invalid, SceneCheck, ValidatedShot, is_retryable, validate_shot};
-use super::{apply, cleanup, report};
+use super::{apply, cleanup, report, retry};
 use crate::context::Context;
 use crate::names::{CLEANUP_FINALIZER, RENDER_HASH_LABEL, preview_pod_name};
 use crate::pods::PodError;
@@ -187,18 +187,47 @@ async fn render(shot: &RenderShot, context: &Context) -> Result<Requeue, ShotErr
         (Ok(_), Some(Err(error))) => return Err(error.into()),
         (Err(invalid), _) => return stall(shot, &previous, &jobs, &invalid, context).await,
     };
-    // plan
+    // plan: a requested retry first, then the chunks around it
     let found = found_frames(shot, &previous, &validated, &jobs, &storage).await?;
-    let job_refs: Vec<&RenderJob> = jobs.iter().map(AsRef::as_ref).collect();
-    let plan = plan_jobs(&validated, &previous, &job_refs, &found);
-    // apply
+    let cached: Vec<&RenderJob> = jobs.iter().map(AsRef::as_ref).collect();
+    let retry = retry::plan_retry(
+        &validated,
+        retry::requested_token(shot),
+        &previous,
+        &cached,
+        overwrites(&validated, &previous),
+    )
+    .unwrap_or_default();
+    let retained = if retry.token.is_empty() {
+        retry::retained_frames(&validated, &previous, &cached)
+    } else {
+        retry.retained.clone()
+    };
+    let job_refs: Vec<&RenderJob> = cached
+        .into_iter()
+        .filter(|job| !retry.delete.contains(&job.name_any()))
+        .chain(&retry.create)
+        .collect();
+    let plan = plan_jobs(&validated, &previous, &job_refs, &found, &retained);
+    // apply: replacements exist before the jobs they replace go, so their frames stay covered
     let namespace = validated.namespace.clone();
-    for name in &plan.delete {
+    let mut applied = Vec::with_capacity(retry.create.len() + plan.apply.len());
+    for job in &retry.create {
+        applied.push(apply::apply_job(job, context).await?);
+    }
+    let deleted: Vec<String> = retry.delete.iter().chain(&plan.delete).cloned().collect();
+    for name in &deleted {
         apply::delete_job(&namespace, name, context).await?;
     }
-    let mut applied = Vec::with_capacity(plan.apply.len());
     for job in &plan.apply {
         applied.push(apply::apply_job(job, context).await?);
+    }
+    if !retry.token.is_empty() {
+        tracing::info!(
+            token = retry.token,
+            replaced = retry.delete.len(),
+            "retrying failed frames"
+        );
     }
     if !plan.apply.is_empty() || !plan.delete.is_empty() {
         tracing::info!(
@@ -207,17 +236,28 @@ async fn render(shot: &RenderShot, context: &Context) -> Result<Requeue, ShotErr
             "planned RenderJobs"
         );
     }
-    let current = current_jobs(&jobs, applied, &plan.delete, &validated.render_hash);
+    let current = current_jobs(&jobs, applied, &deleted, &validated.render_hash);
     let current_refs: Vec<&RenderJob> = current.iter().collect();
-    // preview
-    let preview_pod = preview_pod_name(&validated.name, &validated.render_hash);
-    let preview = preview_state(shot, &previous, &validated, &preview_pod, context);
+    // preview: a retry makes it again, with the frames rendered anew
+    let retry_token = if retry.token.is_empty() {
+        previous.retry_token.as_deref()
+    } else {
+        Some(retry.token.as_str())
+    };
+    let preview_pod = preview_pod_name(&validated.name, &validated.render_hash, retry_token);
+    let preview = if retry.token.is_empty() {
+        preview_state(shot, &previous, &validated, &preview_pod, context)
+    } else {
+        PreviewState::NotStarted
+    };
     let input = RollupInput {
         shot,
         validated: Ok(&validated),
         jobs: &current_refs,
         found: &found,
         found_generation: generation,
+        retained: &retained,
+        retry_token: (!retry.token.is_empty()).then_some(retry.token.as_str()),
         remaining_chunks: plan.remaining_chunks,
         overwrite: plan.overwrite,
         preview: &preview,
@@ -229,13 +269,17 @@ async fn render(shot: &RenderShot, context: &Context) -> Result<Requeue, ShotErr
         && !validated.suspend
         && matches!(preview, PreviewState::NotStarted);
     if starts_preview {
-        let pod = build_preview_pod(shot, &validated.render_hash, &context.pod_settings).map_err(
-            |source| ShotError::BuildPreviewPod {
-                namespace: namespace.clone(),
-                shot: validated.name.clone(),
-                source,
-            },
-        )?;
+        let pod = build_preview_pod(
+            shot,
+            &validated.render_hash,
+            retry_token,
+            &context.pod_settings,
+        )
+        .map_err(|source| ShotError::BuildPreviewPod {
+            namespace: namespace.clone(),
+            shot: validated.name.clone(),
+            source,
+        })?;
         apply::apply_preview_pod(&pod, context).await?;
         next = roll_up(&RollupInput {
             preview: &PreviewState::Running,
@@ -365,6 +409,8 @@ async fn stall(
         jobs: &current,
         found: &found,
         found_generation: previous.found_generation,
+        retained: &FrameSet::from_status(previous.retained_frames.as_deref()),
+        retry_token: None,
         remaining_chunks: 0,
         overwrite: previous.overwrite_existing == Some(true),
         preview: &preview,

@@ -57,6 +57,10 @@ pub struct RollupInput<'a> {
     /// The generation `found` was looked up for, when it was looked up in this reconcile;
     /// `None` keeps the recorded one.
     pub found_generation: Option<i64>,
+    /// Frames rendered by RenderJobs a retry replaced; they count as rendered.
+    pub retained: &'a FrameSet,
+    /// The `framefarm.io/retry-failed` value acted on, if any; `None` keeps the recorded one.
+    pub retry_token: Option<&'a str>,
     /// Chunks the plan has not created yet.
     pub remaining_chunks: u64,
     /// Whether this render overwrites files of earlier settings.
@@ -88,6 +92,10 @@ pub fn roll_up(input: &RollupInput<'_>) -> RenderShotStatus {
     };
     next.observed_generation = input.shot.metadata.generation;
     next.found_generation = input.found_generation.or(previous.found_generation);
+    next.retry_token = input
+        .retry_token
+        .map(str::to_owned)
+        .or(previous.retry_token);
     next.conditions = conditions_for(input, &next, &failed, previous.conditions);
     next
 }
@@ -104,8 +112,9 @@ fn progress(
     } else {
         input.found.intersection(&shot.frames)
     };
+    let retained = input.retained.intersection(&shot.frames);
     let tally = Tally::of(input.jobs, &shot.frames);
-    let rendered = tally.rendered.union(&found);
+    let rendered = tally.rendered.union(&found).union(&retained);
     let failed = tally.failed.difference(&rendered);
     let total = shot.frames.len();
     let mut status = RenderShotStatus {
@@ -115,6 +124,7 @@ fn progress(
         render_hash: Some(shot.render_hash.clone()),
         overwrite_existing: input.overwrite.then_some(true),
         found_frames: bounded(&found),
+        retained_frames: bounded(&retained),
         start_time: previous
             .start_time
             .clone()

@@ -17,7 +17,7 @@ fn plan(shot: &ValidatedShot, jobs: &[RenderJob], found: &str) -> Plan {
     } else {
         frames(found)
     };
-    plan_jobs(shot, &status_of(shot), &jobs, &found)
+    plan_jobs(shot, &status_of(shot), &jobs, &found, &FrameSet::new())
 }
 
 /// The status of a shot that has been rendering with its current settings.
@@ -238,7 +238,13 @@ fn a_new_render_hash_deletes_old_jobs_and_overwrites_every_frame() {
         started(job(&old, "11-20", Some(JobPhase::Running))),
     ];
     let jobs: Vec<&RenderJob> = jobs.iter().collect();
-    let planned = plan_jobs(&new, &status_of(&old), &jobs, &frames("1-30"));
+    let planned = plan_jobs(
+        &new,
+        &status_of(&old),
+        &jobs,
+        &frames("1-30"),
+        &FrameSet::new(),
+    );
     assert!(planned.overwrite);
     let mut expected = vec![name(&old, 1), name(&old, 11)];
     expected.sort();

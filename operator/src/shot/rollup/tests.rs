@@ -80,6 +80,8 @@ impl Case {
             jobs: &jobs,
             found: &self.found,
             found_generation: self.found_generation,
+            retained: &FrameSet::new(),
+            retry_token: None,
             remaining_chunks: self.remaining_chunks,
             overwrite: self.overwrite,
             preview: &self.preview,

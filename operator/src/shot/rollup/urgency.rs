@@ -29,6 +29,8 @@ pub fn needs_write(previous: &RenderShotStatus, next: &RenderShotStatus) -> Writ
         || previous.overwrite_existing != next.overwrite_existing
         || previous.found_frames != next.found_frames
         || previous.found_generation != next.found_generation
+        || previous.retained_frames != next.retained_frames
+        || previous.retry_token != next.retry_token
         || previous.completion_time != next.completion_time
         || previous.observed_generation != next.observed_generation;
     if urgent {
