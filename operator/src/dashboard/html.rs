@@ -107,11 +107,7 @@ fn document(title: &str, header: &str, main: &str) -> String {
 
 fn image(url: Option<&str>, alt: &str, placeholder: &str) -> String {
     match url {
-        Some(url) => format!(
-            "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
-            escape(url),
-            escape(alt)
-        ),
+        Some(url) => format!("<img src=\"{}\" alt=\"{}\">", escape(url), escape(alt)),
         None => escape(placeholder),
     }
 }
