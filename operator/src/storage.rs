@@ -62,7 +62,7 @@ pub enum ShotStorageError {
         shot: String,
         key: String,
         #[source]
-        source: StorageError,
+        source: Box<StorageError>,
     },
 }
 
@@ -220,7 +220,7 @@ impl ShotStorage {
             .map_err(|source| ShotStorageError::Presign {
                 shot: self.shot.clone(),
                 key: key.to_owned(),
-                source,
+                source: Box::new(source),
             })
     }
 }

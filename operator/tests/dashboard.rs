@@ -2,7 +2,7 @@
 //! while a slow Blender shot renders and sees its card, a progress bar strictly between 0 and
 //! 100 and its last frame loaded through a presigned URL; once the shot is Ready, its page
 //! shows the animated preview, the contact sheet and the thumbnail grid, all loaded. The
-//! screenshots are real pictures of the expected size.
+//! screenshots are real pictures of the expected size. A standby replica serves the same.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "tests fail loudly")]
 
@@ -158,4 +158,26 @@ async fn artists_see_progress_frames_and_previews_in_a_browser() {
     let rows: serde_json::Value = serde_json::from_str(&body).expect("JSON rows");
     assert_eq!(rows[0]["name"], "sh050");
     assert_eq!(rows[0]["percent"], 100.0);
+
+    // A standby, which runs no controller, serves the same dashboard from its own watch.
+    let standby = Operator::start(
+        farm.cluster.kubeconfig(),
+        &farm.work.path().join("standby"),
+        &["--dashboard"],
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let path = format!("/dashboard/shots/{}/sh050", farm.namespace);
+        match standby.try_http_get(&path) {
+            Some((200, page)) if page.contains("preview.gif") => break page,
+            answer => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the standby does not show the shot: {answer:?}\n{}",
+                standby.log_tail(30)
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(page.contains("40</b> / 40 frames"), "{page}");
+    assert!(standby.log_tail(50).contains("waiting for the Lease"));
 }

@@ -457,7 +457,7 @@ mod tests {
         assert!(page.contains("class=\"cell Failed\" data-frame=\"50\""));
         assert!(page.contains("class=\"cell Pending\" data-frame=\"51\""));
         assert!(page.contains("<figure class=\"animation\"><img src=\"http://s3/preview.gif\""));
-        assert!(!page.contains("contact-sheet"));
+        assert!(!page.contains("<figure class=\"contact-sheet\""));
         assert!(page.contains("Last rendered frame: 60"));
         assert!(page.contains("href=\"/dashboard/shots/studio/sh010?page=1\">‹ Previous"));
         assert!(page.contains("href=\"/dashboard/shots/studio/sh010?page=3\">Next ›"));
