@@ -76,6 +76,17 @@ pub struct Config {
     #[arg(long, env = "FRAMEFARM_HTTP_ADDR", default_value = "0.0.0.0:8080")]
     pub http_addr: SocketAddr,
 
+    /// Serve the read-only dashboard under /dashboard on the HTTP address (every replica).
+    #[arg(
+        long,
+        env = "FRAMEFARM_DASHBOARD",
+        default_value_t = false,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub dashboard: bool,
+
     /// Hold a Lease before acting, so that only one replica works at a time.
     #[arg(long, env = "FRAMEFARM_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_election: bool,

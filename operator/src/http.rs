@@ -1,5 +1,6 @@
-//! The operator's HTTP server: `/metrics` (Prometheus text), `/healthz` (the process runs) and
-//! `/readyz` (it leads, or waits as a standby, and its caches are filled).
+//! The operator's HTTP server: `/metrics` (Prometheus text), `/healthz` (the process runs),
+//! `/readyz` (it leads, or waits as a standby, and its caches are filled) and, when turned
+//! on, the dashboard's pages.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use axum::routing::get;
 use thiserror::Error;
 
 use crate::context::Context;
+use crate::dashboard::{self, Dashboard};
 
 #[derive(Debug, Error)]
 pub enum HttpError {
@@ -29,24 +31,33 @@ pub enum HttpError {
     },
 }
 
-pub fn router(context: Arc<Context>) -> Router {
-    Router::new()
+pub fn router(context: Arc<Context>, dashboard: Option<Arc<Dashboard>>) -> Router {
+    let router = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(context)
+        .with_state(context);
+    match dashboard {
+        Some(dashboard) => router.merge(dashboard::router(dashboard)),
+        None => router,
+    }
 }
 
 pub async fn serve(
     addr: SocketAddr,
     context: Arc<Context>,
+    dashboard: Option<Arc<Dashboard>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HttpError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| HttpError::Bind { addr, source })?;
-    tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
-    axum::serve(listener, router(context))
+    if dashboard.is_some() {
+        tracing::info!(%addr, "serving /metrics, /healthz, /readyz and /dashboard");
+    } else {
+        tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
+    }
+    axum::serve(listener, router(context, dashboard))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| HttpError::Serve { addr, source })

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod context;
+pub mod dashboard;
 pub mod http;
 pub mod job;
 pub mod leader;

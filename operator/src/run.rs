@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::context::Context;
+use crate::dashboard::Dashboard;
 use crate::http::{self, HttpError};
 use crate::leader::{LeaderError, Leadership};
 use crate::names::{MANAGED_BY, MANAGED_BY_LABEL, OPERATOR_MANAGER};
@@ -76,8 +77,20 @@ pub async fn run(config: Config) -> Result<(), RunError> {
         pods.clone(),
     ));
 
+    // The dashboard watches shots on every replica, so a standby serves it too.
+    let dashboard = config.dashboard.then(|| {
+        let (dashboard, shot_watch) =
+            Dashboard::start(context.clone(), config.namespace.as_deref());
+        tokio::spawn(shot_watch);
+        dashboard
+    });
     let http_stop = wait_for(stop.clone());
-    let server = tokio::spawn(http::serve(config.http_addr, context.clone(), http_stop));
+    let server = tokio::spawn(http::serve(
+        config.http_addr,
+        context.clone(),
+        dashboard,
+        http_stop,
+    ));
 
     let mut leadership = None;
     if config.leader_election {

@@ -1,14 +1,17 @@
 //! What the operator asks of object storage: does the scene exist (one HEAD), which frames
-//! are already in the output (one paged LIST per spec generation), and removing a shot's
-//! files when it is deleted with `retention: Delete`. The agent's storage client does the
-//! talking; this module decides what to ask.
+//! are already in the output (one paged LIST per spec generation), removing a shot's files
+//! when it is deleted with `retention: Delete`, and for the dashboard which thumbnails exist
+//! and presigned URLs of outputs. The agent's storage client does the talking; this module
+//! decides what to ask.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
 use framefarm_crds::output::preview_keys;
 use framefarm_crds::{FrameSet, RenderShot};
 use framefarm_node_agent::destination::{Destination, DestinationError};
 use framefarm_node_agent::order::{OrderError, WorkOrder};
+use framefarm_node_agent::preview::match_thumbnails;
 use framefarm_node_agent::storage::{Storage, StorageCredentials, StorageError, TransferSettings};
 use thiserror::Error;
 
@@ -47,6 +50,19 @@ pub enum ShotStorageError {
         shot: String,
         #[source]
         source: StorageError,
+    },
+    #[error("failed to list the thumbnails of RenderShot {shot}: {source}")]
+    ListThumbnails {
+        shot: String,
+        #[source]
+        source: StorageError,
+    },
+    #[error("failed to presign a URL of {key} for RenderShot {shot}: {source}")]
+    Presign {
+        shot: String,
+        key: String,
+        #[source]
+        source: Box<StorageError>,
     },
 }
 
@@ -154,6 +170,71 @@ impl ShotStorage {
     }
 }
 
+impl ShotStorage {
+    /// The object keys of the thumbnails of `frames` that exist, by frame. One LIST of the key
+    /// range the frames' thumbnails span, so a page of neighbouring frames reads about a page
+    /// of keys (with zero-padded names; unpadded ones interleave and read more).
+    pub async fn thumbnail_keys(
+        &self,
+        frames: &[u64],
+    ) -> Result<BTreeMap<u64, String>, ShotStorageError> {
+        // `thumbnail_key` with an empty extension is the stem followed by a dot.
+        let stems: Vec<String> = frames
+            .iter()
+            .map(|frame| self.order.thumbnail_key(*frame, ""))
+            .collect();
+        let (Some(first), Some(last)) = (stems.iter().min(), stems.iter().max()) else {
+            return Ok(BTreeMap::new());
+        };
+        let listed = self
+            .storage
+            .list_range(
+                &self.order.output_bucket,
+                common_prefix(first, last),
+                first,
+                &format!("{last}\u{10FFFF}"),
+            )
+            .await
+            .map_err(|source| ShotStorageError::ListThumbnails {
+                shot: self.shot.clone(),
+                source,
+            })?;
+        Ok(match_thumbnails(
+            &listed,
+            &self.order.thumbnail_prefix(),
+            &self.order.naming,
+            frames,
+        ))
+    }
+
+    /// A URL that fetches `key` of the output bucket with GET for `valid_for`; signed
+    /// locally, without a request to the store.
+    pub async fn presigned_output_url(
+        &self,
+        key: &str,
+        valid_for: Duration,
+    ) -> Result<String, ShotStorageError> {
+        self.storage
+            .presigned_get(&self.order.output_bucket, key, valid_for)
+            .await
+            .map_err(|source| ShotStorageError::Presign {
+                shot: self.shot.clone(),
+                key: key.to_owned(),
+                source: Box::new(source),
+            })
+    }
+}
+
+/// The longest common prefix of `a` and `b`, on a character boundary.
+fn common_prefix<'a>(a: &'a str, b: &str) -> &'a str {
+    let end = a
+        .char_indices()
+        .zip(b.chars())
+        .find(|((_, left), right)| left != right)
+        .map_or_else(|| a.len().min(b.len()), |((index, _), _)| index);
+    &a[..end]
+}
+
 /// Which keys under the output prefix belong to a shot.
 struct OwnedFiles<'a> {
     prefix: &'a str,
@@ -220,6 +301,17 @@ mod tests {
         }))
         .unwrap();
         WorkOrder::from_shot(&shot).unwrap()
+    }
+
+    #[test]
+    fn the_common_prefix_stops_at_the_first_difference() {
+        assert_eq!(
+            common_prefix("out/thumbs/f_0001.", "out/thumbs/f_0048."),
+            "out/thumbs/f_00"
+        );
+        assert_eq!(common_prefix("out/a.", "out/a."), "out/a.");
+        assert_eq!(common_prefix("out/é1", "out/é2"), "out/é");
+        assert_eq!(common_prefix("abc", "ab"), "ab");
     }
 
     #[test]

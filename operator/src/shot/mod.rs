@@ -2,7 +2,7 @@
 
 mod apply;
 mod cleanup;
-mod gather;
+pub(crate) mod gather;
 pub mod plan;
 pub mod reconcile;
 mod report;
