@@ -3,6 +3,7 @@
 //! or a repeated reconcile finds its earlier work instead of duplicating it.
 
 use framefarm_crds::RenderSettings;
+use framefarm_crds::output::{OutputSpec, Retention};
 use sha2::{Digest, Sha256};
 
 /// Field manager of everything the operator applies (RenderJobs, pods, status).
@@ -42,13 +43,18 @@ const SHOT_PREFIX_LENGTH: usize = 40;
 const HASH_LENGTH: usize = 8;
 
 /// Hash of the settings that decide the pixels: scene, engine, output and thumbnails.
-/// Placement, retries and suspend do not change what a frame looks like, so they are left out.
+/// Placement, retries, suspend and the output's retention do not change what a frame looks
+/// like, so they are left out: turning `retention: Delete` on must not render a shot again.
 pub fn render_hash(settings: &RenderSettings) -> String {
+    let output = OutputSpec {
+        retention: Retention::default(),
+        ..settings.output.clone()
+    };
     let mut hasher = Sha256::new();
     for part in [
         serde_json::to_vec(&settings.scene),
         serde_json::to_vec(&settings.engine),
-        serde_json::to_vec(&settings.output),
+        serde_json::to_vec(&output),
         serde_json::to_vec(&settings.thumbnails),
     ] {
         // Serializing plain data structs cannot fail; an empty part would still hash.
@@ -185,11 +191,12 @@ mod tests {
     }
 
     #[test]
-    fn the_render_hash_ignores_placement_and_follows_the_scene() {
+    fn the_render_hash_ignores_placement_and_retention_and_follows_the_scene() {
         let mut settings = RenderSettings::default();
         let before = render_hash(&settings);
         settings.suspend = true;
         settings.placement.priority_class_name = Some("render-high".into());
+        settings.output.retention = Retention::Delete;
         assert_eq!(render_hash(&settings), before);
         settings.scene.uri = "s3://studio/sh010_v004.blend".into();
         assert_ne!(render_hash(&settings), before);

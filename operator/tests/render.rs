@@ -186,14 +186,21 @@ async fn a_shot_renders_extends_and_is_deleted_with_its_files() {
     farm.wait_for_shot(
         "sh010",
         Duration::from_secs(30),
-        "the cleanup finalizer",
+        "the cleanup finalizer and the new generation observed",
         |shot| {
-            shot.metadata.finalizers.as_ref().is_some_and(|finalizers| {
-                finalizers.iter().any(|f| f == "framefarm.io/delete-output")
-            })
+            let observed = shot.status.as_ref().and_then(|s| s.observed_generation);
+            observed.is_some()
+                && observed == shot.metadata.generation
+                && shot.metadata.finalizers.as_ref().is_some_and(|finalizers| {
+                    finalizers.iter().any(|f| f == "framefarm.io/delete-output")
+                })
         },
     )
     .await;
+    assert!(
+        farm.jobs_of("sh010").await.is_empty(),
+        "turning retention to Delete renders nothing again"
+    );
     let deleted = farm.kubectl(&["delete", "rendershot", "sh010", "--timeout=60s"]);
     assert!(deleted.status.success(), "{deleted:?}");
     assert_eq!(farm.keys("renders/sh010/"), ["renders/sh010/notes.txt"]);
