@@ -63,10 +63,13 @@ pub enum GarageError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "failed to start Garage: the server exited with {status}; its log ends with:\n{log_tail}"
-    )]
-    ServerExited { status: String, log_tail: String },
+    #[error("failed to start Garage: the server exited with {status}; its log says:\n{log_tail}")]
+    ServerExited {
+        status: String,
+        log_tail: String,
+        /// A port picked as free was taken before Garage bound it; starting again helps.
+        port_taken: bool,
+    },
     #[error(
         "failed to start Garage: its S3 API on {endpoint} did not answer within {timeout:?}; \
          the last check said: {last_error}\nthe server's log ends with:\n{log_tail}"
@@ -154,6 +157,19 @@ pub struct Garage {
     dir: TempDir,
 }
 
+/// What the log of a server that exited says about why: around a panic, the last log lines
+/// and the panic message (the tail of the log is Garage's long backtrace); else the tail.
+fn exit_report(log: &str) -> String {
+    let Some(panic) = log.find("======== PANIC") else {
+        return command::tail(log);
+    };
+    let before = command::tail(&log[..panic]);
+    let message_end = log[panic..]
+        .find("Panics are internal errors")
+        .map_or(log.len(), |end| panic + end);
+    format!("{before}\n{}", log[panic..message_end].trim_end())
+}
+
 impl Garage {
     /// Starts a single-node Garage with a throwaway config on free loopback ports, sets up its
     /// layout, and creates one access key. Finds the binary as `$GARAGE_BIN`, else `garage` on
@@ -163,9 +179,9 @@ impl Garage {
         let mut attempt = 1;
         loop {
             match Garage::start_once() {
-                Err(GarageError::ServerExited { log_tail, .. })
-                    if attempt < START_ATTEMPTS && log_tail.contains("in use") =>
-                {
+                Err(GarageError::ServerExited {
+                    port_taken: true, ..
+                }) if attempt < START_ATTEMPTS => {
                     attempt += 1;
                 }
                 result => return result,
@@ -373,9 +389,11 @@ impl Garage {
             };
             if let Some(status) = exited {
                 self.server = None;
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
                 return Err(GarageError::ServerExited {
                     status,
-                    log_tail: command::file_tail(&self.log),
+                    log_tail: exit_report(&log),
+                    port_taken: log.contains("in use"),
                 });
             }
             match check(self) {
@@ -408,5 +426,32 @@ impl Drop for Garage {
             let _ = server.kill();
             let _ = server.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exit_report;
+
+    #[test]
+    fn a_panicking_server_is_reported_by_its_panic_message_not_its_backtrace() {
+        let log = "INFO garage: Initializing Garage main data store...\n\
+                   ======== PANIC (internal Garage error) ========\n\
+                   panicked at src/rpc/system.rs:1:1: could not bind 127.0.0.1:39001\n\
+                   \n\
+                   Panics are internal errors that Garage is unable to handle on its own.\n\
+                   BACKTRACE:\n   0: backtrace::capture\n";
+        let report = exit_report(log);
+        assert!(report.contains("Initializing Garage"), "{report}");
+        assert!(
+            report.contains("could not bind 127.0.0.1:39001"),
+            "{report}"
+        );
+        assert!(!report.contains("BACKTRACE"), "{report}");
+    }
+
+    #[test]
+    fn a_server_that_exits_without_a_panic_is_reported_by_the_tail_of_its_log() {
+        assert_eq!(exit_report("one\ntwo"), "one\ntwo");
     }
 }
