@@ -171,8 +171,9 @@ fn summary(row: &ShotRow, link: bool) -> String {
 /// The overview: one card per shot, each with its last rendered frame.
 pub fn overview_page(cards: &[ShotCard], scope: &str) -> String {
     let header = format!(
-        "<h1>Framefarm</h1><span class=\"sub\">{} shots · {}</span>",
+        "<h1>Framefarm</h1><span class=\"sub\">{} {} · {}</span>",
         cards.len(),
+        if cards.len() == 1 { "shot" } else { "shots" },
         escape(scope)
     );
     if cards.is_empty() {
