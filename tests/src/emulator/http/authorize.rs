@@ -22,15 +22,15 @@ pub fn check(
     authorization: Option<&str>,
     request: &Request,
     path: &str,
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     let user = match server.tokens.identify(authorization) {
         Identity::Admin => return Ok(()),
         Identity::Unknown => {
-            return Err(respond::error(&ApiError::new(
+            return Err(Box::new(respond::error(&ApiError::new(
                 401,
                 "Unauthorized",
                 "Unauthorized",
-            )));
+            ))));
         }
         Identity::ServiceAccount(user) => user,
     };
@@ -40,7 +40,11 @@ pub fn check(
     let attributes = attributes_of(request, path);
     match rbac::authorize(&policy(&server.store), &user, &attributes) {
         Decision::Allow => Ok(()),
-        Decision::Deny { reason } => Err(respond::error(&forbidden(&user, &attributes, &reason))),
+        Decision::Deny { reason } => Err(Box::new(respond::error(&forbidden(
+            &user,
+            &attributes,
+            &reason,
+        )))),
     }
 }
 

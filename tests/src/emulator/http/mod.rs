@@ -83,7 +83,7 @@ async fn handle(
         &request,
         path,
     ) {
-        return refusal;
+        return *refusal;
     }
     if let Some(resource_path) = ResourcePath::parse(path) {
         return resources::handle(&server, request, resource_path).await;
