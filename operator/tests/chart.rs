@@ -1,7 +1,8 @@
 //! The Helm chart `charts/framefarm` with real Helm (helm-sdkpy): it lints clean, a misspelled
 //! value fails the install naming it, its RBAC grants what the code calls and no more,
 //! non-default values reach the objects, the installed manifests match the Kubernetes schemas,
-//! and the operator run with the settings of the chart's Deployment renders the demo shot.
+//! and the operator run with the settings of the chart's Deployment renders the demo shot with
+//! RBAC enforced: the operator and agent pods hold only the rights the chart grants.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "tests fail loudly")]
 
@@ -9,14 +10,16 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use framefarm_crds::RenderJob;
 use framefarm_crds::shot::ShotPhase;
 use framefarm_tests::blender::SceneOptions;
 use framefarm_tests::emulator::Emulator;
 use framefarm_tests::runner::LocalImage;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Api;
-use kube::api::PostParams;
+use kube::api::{ListParams, PostParams};
 use serde_json::{Value, json};
 use support::helm::{
     self, binding, create_namespace, describe, env_of, env_value, in_namespace, names, object,
@@ -467,6 +470,7 @@ async fn the_operator_run_as_the_charts_deployment_renders_the_demo_shot() {
         let key = format!("renders/sh010/lighting/v001/sh010_{frame:04}.png");
         assert!(keys.contains(&key), "{key} in {BUCKET}: {keys:?}");
     }
+    agent_may_not_read_secrets_or_job_specs(&farm, &namespace).await;
     let render_pods = farm.pods_of("sh010-lighting-v001").await;
     assert!(
         render_pods.iter().all(|pod| {
@@ -477,4 +481,55 @@ async fn the_operator_run_as_the_charts_deployment_renders_the_demo_shot() {
         }),
         "render pods run as the chart's agent ServiceAccount"
     );
+}
+
+/// The enforcement is live: the agent's ServiceAccount may read and patch job status, but
+/// not list the namespace's Secrets nor get a RenderJob itself.
+async fn agent_may_not_read_secrets_or_job_specs(farm: &Farm, namespace: &str) {
+    let agent = farm
+        .cluster
+        .emulator()
+        .service_account_client(namespace, "framefarm-agent")
+        .await
+        .unwrap();
+    let user = format!("system:serviceaccount:{namespace}:framefarm-agent");
+    let secrets = Api::<Secret>::namespaced(agent.clone(), namespace)
+        .list(&ListParams::default())
+        .await;
+    match secrets {
+        Err(kube::Error::Api(status)) => {
+            assert_eq!(status.code, 403, "{status:?}");
+            assert_eq!(
+                status.message,
+                format!(
+                    "secrets is forbidden: User \"{user}\" cannot list resource \"secrets\" in API group \"\" in the namespace \"{namespace}\""
+                )
+            );
+        }
+        other => panic!("listing Secrets as the agent: {other:?}"),
+    }
+    let job_name = Api::<RenderJob>::namespaced(farm.cluster.client(), namespace)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items[0]
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    let jobs = Api::<RenderJob>::namespaced(agent, namespace);
+    match jobs.get(&job_name).await {
+        Err(kube::Error::Api(status)) => {
+            assert_eq!(status.code, 403, "{status:?}");
+            assert_eq!(
+                status.message,
+                format!(
+                    "renderjobs.framefarm.io \"{job_name}\" is forbidden: User \"{user}\" cannot get resource \"renderjobs\" in API group \"framefarm.io\" in the namespace \"{namespace}\""
+                )
+            );
+        }
+        other => panic!("getting a RenderJob as the agent: {other:?}"),
+    }
+    let status = jobs.get_status(&job_name).await;
+    assert!(status.is_ok(), "the agent reads job status: {status:?}");
 }

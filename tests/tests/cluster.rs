@@ -10,9 +10,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use framefarm_tests::cluster::{Cluster, ClusterConfig, WaitError, wait_for_condition};
-use k8s_openapi::api::core::v1::Node;
+use framefarm_tests::runner::LocalImage;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use kube::api::{
+    ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+};
 use serde_json::json;
 
 fn repo(path: &str) -> String {
@@ -197,4 +200,97 @@ fn framefarm_dev_prints_a_kubeconfig_kubectl_can_use_and_stops_on_sigterm() {
     .unwrap();
     let status = dev.wait().unwrap();
     assert!(status.success(), "framefarm-dev ended with {status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_rbac_enforced_a_pod_acts_as_its_service_account() {
+    let cluster = Cluster::start(ClusterConfig {
+        garage: false,
+        enforce_rbac: true,
+        images: vec![LocalImage::new("registry.example.com/tools/curl")],
+        ..ClusterConfig::default()
+    })
+    .await
+    .unwrap();
+    let namespace = cluster.namespace("rbac").await.unwrap();
+    let manifest = format!(
+        "apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: reader, namespace: {namespace}}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: settings, namespace: {namespace}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: reader, namespace: {namespace}}}
+rules: [{{apiGroups: [\"\"], resources: [configmaps], verbs: [list]}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: reader, namespace: {namespace}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}}
+subjects: [{{kind: ServiceAccount, name: reader, namespace: {namespace}}}]
+"
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), manifest).unwrap();
+    cluster.kubectl_apply(&namespace, file.path()).unwrap();
+    // As a client of the pod's kubeconfig sends it. (kubectl itself sends no credentials over
+    // plain HTTP, so it would act as the administrator.)
+    let script = r#"
+server=$(sed -n 's/^ *server: //p' "$KUBECONFIG")
+token=$(sed -n 's/^ *token: //p' "$KUBECONFIG")
+for kind in configmaps secrets; do
+  curl -sS -H "Authorization: Bearer $token" "$server/api/v1/namespaces/$NAMESPACE/$kind"
+  echo
+done
+"#;
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "probe"},
+        "spec": {
+            "serviceAccountName": "reader",
+            "restartPolicy": "Never",
+            "containers": [{
+                "name": "client",
+                "image": "registry.example.com/tools/curl:8",
+                "command": ["/bin/sh", "-c", script],
+                "env": [{"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]
+            }]
+        }
+    }))
+    .unwrap();
+    let pods: Api<Pod> = Api::namespaced(cluster.client(), &namespace);
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    let mut phase = None;
+    for _ in 0..120 {
+        phase = pods
+            .get("probe")
+            .await
+            .unwrap()
+            .status
+            .and_then(|status| status.phase);
+        if matches!(phase.as_deref(), Some("Succeeded" | "Failed")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let logs = pods.logs("probe", &Default::default()).await.unwrap();
+    assert_eq!(phase.as_deref(), Some("Succeeded"), "{logs}");
+    let answers: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(answers[0]["kind"], "ConfigMapList", "{logs}");
+    assert_eq!(answers[0]["items"][0]["metadata"]["name"], "settings");
+    assert_eq!(answers[1]["code"], 403, "{logs}");
+    assert_eq!(
+        answers[1]["message"],
+        format!(
+            "secrets is forbidden: User \"system:serviceaccount:{namespace}:reader\" cannot list resource \"secrets\" in API group \"\" in the namespace \"{namespace}\""
+        )
+    );
+    cluster.stop().await;
 }

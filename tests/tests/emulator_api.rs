@@ -18,6 +18,7 @@ mod emulator_api {
     pub mod deletion;
     pub mod lists;
     pub mod pods;
+    pub mod rbac;
     pub mod watches;
     pub mod writes;
 }

@@ -60,7 +60,7 @@ impl Farm {
     }
 
     pub async fn start_with(nodes: Vec<NodeConfig>) -> Farm {
-        let (cluster, namespace, work) = start_cluster(nodes, Vec::new(), true).await;
+        let (cluster, namespace, work) = start_cluster(nodes, Vec::new(), true, false).await;
         let operator = Operator::start(cluster.kubeconfig(), work.path(), &[]);
         Farm {
             cluster,
@@ -72,10 +72,11 @@ impl Farm {
 
     /// A farm whose CRDs and operator come from the Helm chart: the cluster, Garage and the
     /// namespace with the storage Secret, with `images` beside the agent's (e.g. the operator
-    /// image); `operator` is not started.
+    /// image); `operator` is not started. The cluster enforces RBAC: pods act as their
+    /// ServiceAccounts with the rights the chart grants them.
     pub async fn start_for_chart(images: Vec<LocalImage>) -> Farm {
         let nodes = vec![cpu_node("node-a", 4), cpu_node("node-b", 4)];
-        let (cluster, namespace, work) = start_cluster(nodes, images, false).await;
+        let (cluster, namespace, work) = start_cluster(nodes, images, false, true).await;
         let operator = Operator::not_started(cluster.kubeconfig(), work.path(), &[]);
         Farm {
             cluster,
@@ -261,6 +262,7 @@ async fn start_cluster(
     nodes: Vec<NodeConfig>,
     images: Vec<LocalImage>,
     crds: bool,
+    enforce_rbac: bool,
 ) -> (Cluster, String, tempfile::TempDir) {
     let agent = agent_binary();
     let mut all_images = vec![
@@ -272,6 +274,7 @@ async fn start_cluster(
         nodes,
         images: all_images,
         garage: true,
+        enforce_rbac,
         ..ClusterConfig::default()
     })
     .await

@@ -49,6 +49,10 @@ pub struct ClusterConfig {
     pub dir: Option<PathBuf>,
     /// Loopback port of the API; a free one when `None`.
     pub port: Option<u16>,
+    /// Enforce RBAC on ServiceAccount tokens, and run each pod with a token of its
+    /// ServiceAccount: pods then act only with the rights RBAC objects grant them. Tests and
+    /// `kubectl` of the cluster stay administrators.
+    pub enforce_rbac: bool,
 }
 
 impl Default for ClusterConfig {
@@ -60,6 +64,7 @@ impl Default for ClusterConfig {
             garage: true,
             dir: None,
             port: None,
+            enforce_rbac: false,
         }
     }
 }
@@ -111,6 +116,7 @@ impl Cluster {
         let emulator = Emulator::start_with(EmulatorConfig {
             dir: Some(dir.join("api")),
             port: config.port,
+            enforce_rbac: config.enforce_rbac,
         })
         .await?;
         let client = emulator.client().await?;
@@ -122,6 +128,7 @@ impl Cluster {
                 root: dir.join("nodes"),
                 logs_dir: emulator.logs_dir().to_path_buf(),
                 kubeconfig: emulator.kubeconfig().to_path_buf(),
+                service_account_tokens: config.enforce_rbac,
             },
         )
         .await?;

@@ -12,16 +12,18 @@ pub mod apply;
 pub mod discovery;
 pub mod openapi;
 pub mod patch;
+pub mod rbac;
 pub mod registry;
 pub mod table;
 
 mod http;
 mod server;
 pub mod store;
+pub mod tokens;
 
 /// A short random suffix for generated names (`generateName`, test namespaces).
 pub fn random_suffix() -> String {
     store::generated_suffix()
 }
 
-pub use server::{Emulator, EmulatorConfig, EmulatorError, kubeconfig_text};
+pub use server::{Emulator, EmulatorConfig, EmulatorError, kubeconfig_text, kubeconfig_with_token};

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::http::{self, Server};
 use super::store::Store;
+use super::tokens::Tokens;
 
 /// Why the emulator could not start or be reached.
 #[derive(Debug, Error)]
@@ -42,6 +43,9 @@ pub struct EmulatorConfig {
     pub dir: Option<PathBuf>,
     /// Port on 127.0.0.1; a free one when `None`.
     pub port: Option<u16>,
+    /// Authorize requests made with ServiceAccount tokens by the stored RBAC objects.
+    /// Requests without credentials are the administrator's either way.
+    pub enforce_rbac: bool,
 }
 
 /// A running emulated apiserver.
@@ -49,6 +53,7 @@ pub struct EmulatorConfig {
 pub struct Emulator {
     address: SocketAddr,
     store: Arc<Store>,
+    tokens: Arc<Tokens>,
     dir: PathBuf,
     kubeconfig: PathBuf,
     logs_dir: PathBuf,
@@ -94,8 +99,10 @@ impl Emulator {
                 source,
             })?;
         let store = Arc::new(Store::new().map_err(|error| EmulatorError::Store(error.message))?);
+        let tokens = Arc::new(Tokens::new(config.enforce_rbac));
         let server = Arc::new(Server {
             store: Arc::clone(&store),
+            tokens: Arc::clone(&tokens),
             logs_dir: logs_dir.clone(),
             address: address.to_string(),
         });
@@ -120,6 +127,7 @@ impl Emulator {
         Ok(Emulator {
             address,
             store,
+            tokens,
             dir,
             kubeconfig,
             logs_dir,
@@ -160,15 +168,28 @@ impl Emulator {
             path: path.clone(),
             message,
         };
-        let kubeconfig = kube::config::Kubeconfig::read_from(&self.kubeconfig)
-            .map_err(|e| error(e.to_string()))?;
-        let config = kube::Config::from_custom_kubeconfig(
-            kubeconfig,
-            &kube::config::KubeConfigOptions::default(),
+        let text = std::fs::read_to_string(&self.kubeconfig).map_err(|e| error(e.to_string()))?;
+        client_from_kubeconfig_text(&text, &path).await
+    }
+
+    /// A bearer token that authenticates as the ServiceAccount `namespace/name`, whether or
+    /// not it exists (pods get theirs through TokenRequests instead).
+    pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
+        self.tokens.issue(namespace, name)
+    }
+
+    /// A client that acts as the ServiceAccount `namespace/name`.
+    pub async fn service_account_client(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<kube::Client, EmulatorError> {
+        let token = self.service_account_token(namespace, name);
+        client_from_kubeconfig_text(
+            &kubeconfig_with_token(&self.url(), namespace, &token),
+            &self.kubeconfig.display().to_string(),
         )
         .await
-        .map_err(|e| error(e.to_string()))?;
-        kube::Client::try_from(config).map_err(|e| error(e.to_string()))
     }
 
     /// Forgets the change history, so watches resuming from an earlier `resourceVersion`
@@ -195,6 +216,49 @@ impl Drop for Emulator {
             task.abort();
         }
     }
+}
+
+async fn client_from_kubeconfig_text(
+    text: &str,
+    path: &str,
+) -> Result<kube::Client, EmulatorError> {
+    let error = |message: String| EmulatorError::Client {
+        path: path.to_owned(),
+        message,
+    };
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(text).map_err(|e| error(e.to_string()))?;
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .map_err(|e| error(e.to_string()))?;
+    kube::Client::try_from(config).map_err(|e| error(e.to_string()))
+}
+
+/// A kubeconfig for a plain-HTTP server on loopback that authenticates with a bearer `token`
+/// (a ServiceAccount's), its context in `namespace`.
+pub fn kubeconfig_with_token(server: &str, namespace: &str, token: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: framefarm-emulator
+  cluster:
+    server: {server}
+users:
+- name: service-account
+  user:
+    token: {token}
+contexts:
+- name: framefarm-emulator
+  context:
+    cluster: framefarm-emulator
+    user: service-account
+    namespace: {namespace}
+current-context: framefarm-emulator
+"
+    )
 }
 
 /// A kubeconfig for a plain-HTTP server on loopback, with no credentials.

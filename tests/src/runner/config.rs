@@ -154,8 +154,12 @@ pub struct RunnerConfig {
     pub root: PathBuf,
     /// Container logs: `{logs_dir}/{namespace}/{pod}/{container}.log`.
     pub logs_dir: PathBuf,
-    /// Given to every container as `KUBECONFIG`.
+    /// The runner's own access to the API; given to every container as `KUBECONFIG` unless
+    /// `service_account_tokens` is on.
     pub kubeconfig: PathBuf,
+    /// Give each pod a kubeconfig with a token of its ServiceAccount instead, obtained by a
+    /// TokenRequest (the API must serve them), so that pods act with their RBAC rights.
+    pub service_account_tokens: bool,
 }
 
 /// The YAML form: quantities as Kubernetes writes them (`cpu: "8"`, `memory: 32Gi`).
@@ -169,6 +173,8 @@ struct RunnerFile {
     root: PathBuf,
     logs_dir: PathBuf,
     kubeconfig: PathBuf,
+    #[serde(default)]
+    service_account_tokens: bool,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +242,7 @@ impl RunnerConfig {
             root: file.root,
             logs_dir: file.logs_dir,
             kubeconfig: file.kubeconfig,
+            service_account_tokens: file.service_account_tokens,
         };
         config.validate()?;
         Ok(config)

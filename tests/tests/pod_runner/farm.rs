@@ -33,6 +33,7 @@ impl Farm {
             root: root.clone(),
             logs_dir: emulator.logs_dir().to_path_buf(),
             kubeconfig: emulator.kubeconfig().to_path_buf(),
+            service_account_tokens: false,
         };
         let runner = PodRunner::start(client.clone(), config).await.unwrap();
         let namespace = format!("runner-{}", random_suffix());

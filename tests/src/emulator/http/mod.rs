@@ -2,6 +2,7 @@
 //! handler chain does and answers in the real wire formats — discovery and OpenAPI documents,
 //! `/version` and health checks, and resource requests (see [`resources`]).
 
+mod authorize;
 mod logs;
 mod params;
 mod path;
@@ -21,6 +22,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::store::Store;
+use super::tokens::Tokens;
 use super::{discovery, openapi};
 use params::Query;
 use path::ResourcePath;
@@ -33,6 +35,8 @@ pub struct Server {
     pub logs_dir: PathBuf,
     /// `host:port` the server listens on, for `/api`'s server addresses.
     pub address: String,
+    /// ServiceAccount tokens issued, and whether RBAC is enforced on them.
+    pub tokens: Arc<Tokens>,
 }
 
 /// A request, read once.
@@ -73,6 +77,14 @@ async fn handle(
     };
     let path = uri.path().trim_end_matches('/');
     tracing::debug!(method = %request.method, path, query = ?uri.query(), "request");
+    if let Err(refusal) = authorize::check(
+        &server,
+        header_text(header::AUTHORIZATION).as_deref(),
+        &request,
+        path,
+    ) {
+        return *refusal;
+    }
     if let Some(resource_path) = ResourcePath::parse(path) {
         return resources::handle(&server, request, resource_path).await;
     }

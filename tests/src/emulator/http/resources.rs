@@ -1,6 +1,7 @@
 //! Requests on resources: get, list, create, replace, patch, delete and delete-collection of
 //! any served type, its `status` subresource, and the pod subresources (`binding`,
-//! `eviction`; `log` is in [`super::logs`]). Watches go to [`super::watch`].
+//! `eviction`; `log` is in [`super::logs`]; ServiceAccount `token` in [`super::authorize`]).
+//! Watches go to [`super::watch`].
 
 use axum::http::Method;
 use axum::response::Response;
@@ -75,6 +76,15 @@ async fn route(
                 .store
                 .evict(&resource, namespace.unwrap_or("default"), name, &body)?;
             Ok(respond::success(201))
+        }
+        (&Method::POST, Some(name), Some("token")) if resource.kind == "ServiceAccount" => {
+            super::authorize::token_request(
+                server,
+                &request,
+                &resource,
+                namespace.unwrap_or("default"),
+                name,
+            )
         }
         (&Method::POST, Some(name), Some("binding")) if resource.kind == "Pod" => {
             let body = request.json_body()?;

@@ -312,6 +312,9 @@ async fn configure(
         .iter()
         .map(|(container_path, host)| (container_path.clone(), host.clone()));
     let paths = PathMap::new(mounts.into_iter().chain(image_files));
+    let kubeconfig = super::identity::kubeconfig_for(pod)
+        .await
+        .map_err(|error| config_error(error.event_message()))?;
     let basics = HostBasics {
         path: pod.shared.host_path.clone(),
         home: pod.dirs.home(),
@@ -321,7 +324,7 @@ async fn configure(
             .as_ref()
             .and_then(|spec| spec.hostname.clone())
             .unwrap_or_else(|| pod.name().to_owned()),
-        kubeconfig: pod.shared.config.kubeconfig.clone(),
+        kubeconfig,
     };
     plan_launch(
         container,

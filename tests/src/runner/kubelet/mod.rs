@@ -6,6 +6,7 @@ pub mod context;
 pub mod downward;
 pub mod environment;
 pub mod expansion;
+pub mod identity;
 pub mod launch;
 pub mod paths;
 pub mod process;
