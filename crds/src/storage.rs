@@ -1,7 +1,10 @@
 //! Where scenes and frames live: `s3://` URIs and the S3-compatible endpoint settings
 //! (Wasabi by region, or any endpoint), with credentials kept in a Secret, never in the CR.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use k8s_openapi::ByteString;
 
 use kube::KubeSchema;
 use schemars::JsonSchema;
@@ -131,6 +134,14 @@ pub struct SecretKeysRef {
         "must be a Secret key: letters, digits, '-', '_' and '.'",
     ))]
     pub secret_access_key_key: String,
+}
+
+/// The value under `key` in a Secret's `data`, trimmed, or `None` when it is missing or blank:
+/// how the access keys of a shot's Secret are read wherever they are needed.
+pub fn secret_value(data: &BTreeMap<String, ByteString>, key: &str) -> Option<String> {
+    data.get(key)
+        .map(|ByteString(bytes)| String::from_utf8_lossy(bytes).trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 fn default_access_key_id_key() -> String {
@@ -379,5 +390,16 @@ mod tests {
             S3Uri::parse_object("/local/scene.blend"),
             Err(S3UriError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn a_secret_value_is_trimmed_and_a_blank_or_missing_one_is_none() {
+        let data = BTreeMap::from([
+            ("id".to_owned(), ByteString(b" GK31c2 \n".to_vec())),
+            ("blank".to_owned(), ByteString(b"  \n".to_vec())),
+        ]);
+        assert_eq!(secret_value(&data, "id").as_deref(), Some("GK31c2"));
+        assert_eq!(secret_value(&data, "blank"), None);
+        assert_eq!(secret_value(&data, "missing"), None);
     }
 }

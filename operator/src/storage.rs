@@ -82,15 +82,7 @@ impl ShotStorage {
         keys: Option<(String, String)>,
     ) -> Result<Self, ShotStorageError> {
         let name = shot.metadata.name.clone().unwrap_or_default();
-        let credentials = match keys {
-            Some((access_key_id, secret_access_key)) => Ok(StorageCredentials {
-                access_key_id,
-                secret_access_key,
-                session_token: None,
-            }),
-            None => StorageCredentials::from_env(),
-        };
-        let storage = credentials
+        let storage = StorageCredentials::from_keys_or_env(keys)
             .and_then(|credentials| {
                 Storage::new(
                     &shot.spec.render.storage,

@@ -2,11 +2,9 @@
 //! (`--kubeconfig`, `--context`, `--namespace`), and the reads every command starts with: the
 //! RenderShot, its RenderJobs of the current render, and the access keys of its storage.
 
-use std::collections::BTreeMap;
-
 use framefarm_crds::shot::{RENDER_HASH_LABEL, SHOT_LABEL};
+use framefarm_crds::storage::secret_value;
 use framefarm_crds::{RenderJob, RenderShot};
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -216,10 +214,4 @@ impl Cluster {
             value(&reference.secret_access_key_key, "secretAccessKeyKey")?,
         )))
     }
-}
-
-fn secret_value(data: &BTreeMap<String, ByteString>, key: &str) -> Option<String> {
-    data.get(key)
-        .map(|ByteString(bytes)| String::from_utf8_lossy(bytes).trim().to_owned())
-        .filter(|value| !value.is_empty())
 }

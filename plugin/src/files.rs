@@ -54,15 +54,12 @@ impl ShotFiles {
     /// Connects with the keys from the shot's Secret, or the environment's when it names none.
     pub fn connect(shot: &RenderShot, keys: Option<(String, String)>) -> Result<Self, FilesError> {
         let name = shot.name_any();
-        let credentials = match keys {
-            Some((access_key_id, secret_access_key)) => {
-                StorageCredentials::new(access_key_id, secret_access_key)
-            }
-            None => StorageCredentials::from_env().map_err(|source| FilesError::Credentials {
+        let credentials = StorageCredentials::from_keys_or_env(keys).map_err(|source| {
+            FilesError::Credentials {
                 shot: name.clone(),
                 source: Box::new(source),
-            })?,
-        };
+            }
+        })?;
         let storage = Storage::new(
             &shot.spec.render.storage,
             credentials,

@@ -99,6 +99,16 @@ impl StorageCredentials {
         }
     }
 
+    /// The keys read from a shot's Secret, or the environment's when the shot names none.
+    pub fn from_keys_or_env(keys: Option<(String, String)>) -> Result<Self, StorageError> {
+        match keys {
+            Some((access_key_id, secret_access_key)) => {
+                Ok(Self::new(access_key_id, secret_access_key))
+            }
+            None => Self::from_env(),
+        }
+    }
+
     /// Reads the credentials from the environment.
     pub fn from_env() -> Result<Self, StorageError> {
         let read = |name: &'static str| {

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use framefarm_crds::storage::secret_value;
 use framefarm_crds::{FrameSet, RenderJob, RenderShot};
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::Api;
 use kube::runtime::reflector::ObjectRef;
@@ -49,12 +49,8 @@ pub async fn credentials(shot: &RenderShot, context: &Context) -> Result<Credent
         });
     };
     let data = secret.data.unwrap_or_default();
-    let value = |key: &str| {
-        data.get(key)
-            .map(|ByteString(bytes)| String::from_utf8_lossy(bytes).trim().to_owned())
-            .filter(|value| !value.is_empty())
-    };
-    let keys = value(&reference.access_key_id_key).zip(value(&reference.secret_access_key_key));
+    let keys = secret_value(&data, &reference.access_key_id_key)
+        .zip(secret_value(&data, &reference.secret_access_key_key));
     Ok(Credentials {
         check: Some(SecretCheck {
             name: reference.name.clone(),
